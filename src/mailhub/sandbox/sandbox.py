@@ -12,6 +12,7 @@ from mailhub.sandbox import db
 from mailhub.sandbox.directory import Directory
 from mailhub.sandbox.mailstore import MailStore
 from mailhub.sandbox.outbound import OutboundStore
+from mailhub.sandbox.profiles import Edition, all_hostnames, edition_for_host, get_edition
 from mailhub.sandbox.security import Security
 from mailhub.sandbox.sessions import LiveSessions
 from mailhub.sandbox.tls import CertificateAuthority
@@ -27,7 +28,7 @@ class Sandbox:
         self.security = Security(self.db, self.directory)
         self.mail = MailStore(self.db, self.data_dir)
         self.outbound = OutboundStore(self.db)
-        self.tls = CertificateAuthority(self.data_dir / "tls")
+        self.tls = CertificateAuthority(self.data_dir / "tls", all_hostnames())
         self.sessions = LiveSessions()
 
     def add_user(
@@ -50,6 +51,18 @@ class Sandbox:
             return 0
         gone = live - self.security.existing_client_password_ids(live)
         return self.sessions.revoke(gone) if gone else 0
+
+    def edition_for(self, username: str | None, server_name: str | None) -> Edition:
+        """Whose replies to speak: the username's domain, else the host the client dialled (SNI), else the
+        first domain's edition, else ``generic``. Before login only the last three are known."""
+        if username and "@" in username:
+            domain = self.directory.get_domain(username.rpartition("@")[2].lower())
+            if domain is not None:
+                return get_edition(domain.edition)
+        if server_name and (edition := edition_for_host(server_name)) is not None:
+            return edition
+        domains = self.directory.list_domains()
+        return get_edition(domains[0].edition if domains else "generic")
 
     def close(self) -> None:
         self.db.close()
