@@ -96,7 +96,10 @@ class RunningSandbox:
         edition = get_edition(edition_id)
         pairs = []
         for host in edition.imap_hosts:
-            pairs += [f"{host}:993=127.0.0.1:{self.ports['imaps']}", f"{host}:143=127.0.0.1:{self.ports['imap']}"]
+            pairs += [
+                f"{host}:993=127.0.0.1:{self.ports['imaps']}",
+                f"{host}:143=127.0.0.1:{self.ports['imap']}",
+            ]
         for host in edition.smtp_hosts:
             pairs += [
                 f"{host}:465=127.0.0.1:{self.ports['smtps']}",

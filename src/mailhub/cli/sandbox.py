@@ -22,9 +22,13 @@ from mailhub.sandbox.sandbox import Sandbox
 
 app = typer.Typer(no_args_is_help=True)
 domain_app = typer.Typer(no_args_is_help=True, help="Mail domains and their edition.")
-user_app = typer.Typer(no_args_is_help=True, help="Users: main password, phone, department, IMAP/SMTP switch.")
+user_app = typer.Typer(
+    no_args_is_help=True, help="Users: main password, phone, department, IMAP/SMTP switch."
+)
 policy_app = typer.Typer(no_args_is_help=True, help="安全管理 › 账户安全策略 (account security policy).")
-client_password_app = typer.Typer(no_args_is_help=True, help="三方客户端安全密码 (client security passwords).")
+client_password_app = typer.Typer(
+    no_args_is_help=True, help="三方客户端安全密码 (client security passwords)."
+)
 sms_app = typer.Typer(no_args_is_help=True, help="The sandbox's SMS outbox (the users' 'phones').")
 app.add_typer(domain_app, name="domain")
 app.add_typer(user_app, name="user")
@@ -37,7 +41,9 @@ err = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data", envvar="MAILHUB_SANDBOX_DATA", help="Data directory (default: MAILHUB_HOME/sandbox)."),
+    typer.Option(
+        "--data", envvar="MAILHUB_SANDBOX_DATA", help="Data directory (default: MAILHUB_HOME/sandbox)."
+    ),
 ]
 
 
@@ -66,7 +72,9 @@ def _read_secret_from_stdin() -> str:
 def serve(
     data: DataDir = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    imaps_port: Annotated[int, typer.Option(help="IMAP over implicit TLS (993-style); 0 = any free port.")] = 993,
+    imaps_port: Annotated[
+        int, typer.Option(help="IMAP over implicit TLS (993-style); 0 = any free port.")
+    ] = 993,
     imap_port: Annotated[int, typer.Option(help="IMAP with STARTTLS (143-style).")] = 143,
     smtps_port: Annotated[int, typer.Option(help="SMTP submission over implicit TLS (465-style).")] = 465,
     submission_port: Annotated[int, typer.Option(help="SMTP submission with STARTTLS (587-style).")] = 587,
@@ -137,7 +145,9 @@ def domain_list(data: DataDir = None) -> None:
 def user_add(
     address: str,
     phone: Annotated[str, typer.Option(help="Bound phone number (receives SMS codes).")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the main password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the main password from stdin.")
+    ] = False,
     department: Annotated[str | None, typer.Option(help="Department name.")] = None,
     data: DataDir = None,
 ) -> None:
@@ -169,7 +179,9 @@ def user_list(domain: Annotated[str | None, typer.Argument()] = None, data: Data
     with open_sandbox(data) as sandbox:
         table = Table("address", "department", "phone", "imap/smtp")
         for user in sandbox.directory.list_users(domain):
-            table.add_row(user.address, user.department or "", user.phone, "on" if user.imap_smtp_enabled else "off")
+            table.add_row(
+                user.address, user.department or "", user.phone, "on" if user.imap_smtp_enabled else "off"
+            )
         console.print(table)
 
 
@@ -179,8 +191,12 @@ def policy_set(
     third_party: Annotated[str | None, typer.Option(help="允许使用第三方客户端: off | all | scoped")] = None,
     allow: Annotated[list[str] | None, typer.Option(help="dept:NAME or user:ADDR (repeatable)")] = None,
     exceptions: Annotated[list[str] | None, typer.Option("--except", help="dept:NAME or user:ADDR")] = None,
-    company_ip: Annotated[list[str] | None, typer.Option(help="Company IP range (CIDR) exempt from the rule")] = None,
-    force_security_password: Annotated[str | None, typer.Option(help="强制启用安全密码: off | all | scoped")] = None,
+    company_ip: Annotated[
+        list[str] | None, typer.Option(help="Company IP range (CIDR) exempt from the rule")
+    ] = None,
+    force_security_password: Annotated[
+        str | None, typer.Option(help="强制启用安全密码: off | all | scoped")
+    ] = None,
     force: Annotated[list[str] | None, typer.Option(help="Force scope: dept:NAME or user:ADDR")] = None,
     force_except: Annotated[list[str] | None, typer.Option(help="Force exceptions")] = None,
     data: DataDir = None,
@@ -220,7 +236,9 @@ def client_password_request_code(address: str, data: DataDir = None) -> None:
     """生成新密码, step 1: send a 6-digit SMS code to the user's bound phone."""
     with open_sandbox(data) as sandbox:
         masked = sandbox.security.request_code(address)
-        console.print(f"SMS code sent to {masked} (read it with: mailhub sandbox sms list {address})", highlight=False)
+        console.print(
+            f"SMS code sent to {masked} (read it with: mailhub sandbox sms list {address})", highlight=False
+        )
 
 
 @client_password_app.command("create")
@@ -233,7 +251,9 @@ def client_password_create(
     """生成新密码, step 2: with the SMS code, create a password; it is printed once, alone on the last line."""
     with open_sandbox(data) as sandbox:
         info, password = sandbox.security.create_client_password(address, code, remark)
-        console.print(f"client password #{info.id} ({info.remark}) — shown once, copy it now:", highlight=False)
+        console.print(
+            f"client password #{info.id} ({info.remark}) — shown once, copy it now:", highlight=False
+        )
         print(password)
 
 
