@@ -105,7 +105,7 @@ def test_the_seed_story_through_the_cli_against_a_running_serve(served):
     assert mailhub(data, "client-password", "enable", ADDRESS).returncode == 0
     assert mailhub(data, "client-password", "request-code", ADDRESS).returncode == 0
     sms = mailhub(data, "sms", "list", ADDRESS).stdout
-    code = re.search(r"\b(\d{6})\b", sms).group(1)
+    code = re.search(r"Code (\d{6})", sms).group(1)
     created = mailhub(data, "client-password", "create", ADDRESS, "--code", code, "--remark", "来发信")
     assert created.returncode == 0, created.stderr
     password = created.stdout.strip().splitlines()[-1]
@@ -127,8 +127,8 @@ def test_bad_input_gets_a_clear_error_and_exit_code(tmp_path: Path):
     data = tmp_path / "sandbox"
     unknown_edition = mailhub(data, "domain", "add", "x.cn", "--edition", "no-such-edition")
     assert unknown_edition.returncode == 1 and "no-such-edition" in unknown_edition.stderr
-    no_domain = mailhub(data, "user", "add", "a@nowhere.cn", "--password-stdin", "--phone", "1", stdin="pw\n")
-    assert no_domain.returncode == 1 and "nowhere.cn" in no_domain.stderr
+    no_domain = mailhub(data, "user", "add", "a@nowhere.cn", "--password-stdin", "--phone", "13800138000", stdin="pw\n")
+    assert no_domain.returncode == 1 and "nowhere.cn" in no_domain.stderr and "不存在" in no_domain.stderr
     assert "Traceback" not in no_domain.stderr + unknown_edition.stderr
 
 

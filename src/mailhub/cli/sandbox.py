@@ -22,13 +22,9 @@ from mailhub.sandbox.sandbox import Sandbox
 
 app = typer.Typer(no_args_is_help=True)
 domain_app = typer.Typer(no_args_is_help=True, help="Mail domains and their edition.")
-user_app = typer.Typer(
-    no_args_is_help=True, help="Users: main password, phone, department, IMAP/SMTP switch."
-)
+user_app = typer.Typer(no_args_is_help=True, help="Users: main password, phone, department, IMAP/SMTP switch.")
 policy_app = typer.Typer(no_args_is_help=True, help="安全管理 › 账户安全策略 (account security policy).")
-client_password_app = typer.Typer(
-    no_args_is_help=True, help="三方客户端安全密码 (client security passwords)."
-)
+client_password_app = typer.Typer(no_args_is_help=True, help="三方客户端安全密码 (client security passwords).")
 sms_app = typer.Typer(no_args_is_help=True, help="The sandbox's SMS outbox (the users' 'phones').")
 app.add_typer(domain_app, name="domain")
 app.add_typer(user_app, name="user")
@@ -41,9 +37,7 @@ err = Console(stderr=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option(
-        "--data", envvar="MAILHUB_SANDBOX_DATA", help="Data directory (default: MAILHUB_HOME/sandbox)."
-    ),
+    typer.Option("--data", envvar="MAILHUB_SANDBOX_DATA", help="Data directory (default: MAILHUB_HOME/sandbox)."),
 ]
 
 
@@ -54,10 +48,16 @@ def open_sandbox(data: Path | None) -> Iterator[Sandbox]:
     try:
         yield sandbox
     except SandboxError as error:
-        err.print(f"[red]error:[/red] {error}")
+        chinese = getattr(error, "message_zh", "")
+        err.print(f"[red]error:[/red] {error}" + (f"\n[red]错误：[/red]{chinese}" if chinese else ""), highlight=False)
         raise typer.Exit(1) from None
     finally:
         sandbox.close()
+
+
+def _when(moment) -> str:
+    """A timestamp as a person reads it (seconds, local zone), or a dash."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
 
 def _read_secret_from_stdin() -> str:
@@ -72,9 +72,7 @@ def _read_secret_from_stdin() -> str:
 def serve(
     data: DataDir = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    imaps_port: Annotated[
-        int, typer.Option(help="IMAP over implicit TLS (993-style); 0 = any free port.")
-    ] = 993,
+    imaps_port: Annotated[int, typer.Option(help="IMAP over implicit TLS (993-style); 0 = any free port.")] = 993,
     imap_port: Annotated[int, typer.Option(help="IMAP with STARTTLS (143-style).")] = 143,
     smtps_port: Annotated[int, typer.Option(help="SMTP submission over implicit TLS (465-style).")] = 465,
     submission_port: Annotated[int, typer.Option(help="SMTP submission with STARTTLS (587-style).")] = 587,
@@ -115,7 +113,7 @@ def audit(
         table = Table("time", "user", "protocol", "ip", "outcome")
         for entry in sandbox.security.audit_log(address=address, limit=limit):
             outcome = "ok" if entry.allowed else f"denied: {entry.denial}"
-            table.add_row(str(entry.at), entry.username, entry.protocol, entry.ip, outcome)
+            table.add_row(_when(entry.at), entry.username, entry.protocol, entry.ip, outcome)
         console.print(table)
 
 
@@ -179,9 +177,7 @@ def user_list(domain: Annotated[str | None, typer.Argument()] = None, data: Data
     with open_sandbox(data) as sandbox:
         table = Table("address", "department", "phone", "imap/smtp")
         for user in sandbox.directory.list_users(domain):
-            table.add_row(
-                user.address, user.department or "", user.phone, "on" if user.imap_smtp_enabled else "off"
-            )
+            table.add_row(user.address, user.department or "", user.phone, "on" if user.imap_smtp_enabled else "off")
         console.print(table)
 
 
@@ -191,12 +187,8 @@ def policy_set(
     third_party: Annotated[str | None, typer.Option(help="允许使用第三方客户端: off | all | scoped")] = None,
     allow: Annotated[list[str] | None, typer.Option(help="dept:NAME or user:ADDR (repeatable)")] = None,
     exceptions: Annotated[list[str] | None, typer.Option("--except", help="dept:NAME or user:ADDR")] = None,
-    company_ip: Annotated[
-        list[str] | None, typer.Option(help="Company IP range (CIDR) exempt from the rule")
-    ] = None,
-    force_security_password: Annotated[
-        str | None, typer.Option(help="强制启用安全密码: off | all | scoped")
-    ] = None,
+    company_ip: Annotated[list[str] | None, typer.Option(help="Company IP range (CIDR) exempt from the rule")] = None,
+    force_security_password: Annotated[str | None, typer.Option(help="强制启用安全密码: off | all | scoped")] = None,
     force: Annotated[list[str] | None, typer.Option(help="Force scope: dept:NAME or user:ADDR")] = None,
     force_except: Annotated[list[str] | None, typer.Option(help="Force exceptions")] = None,
     data: DataDir = None,
@@ -236,9 +228,7 @@ def client_password_request_code(address: str, data: DataDir = None) -> None:
     """生成新密码, step 1: send a 6-digit SMS code to the user's bound phone."""
     with open_sandbox(data) as sandbox:
         masked = sandbox.security.request_code(address)
-        console.print(
-            f"SMS code sent to {masked} (read it with: mailhub sandbox sms list {address})", highlight=False
-        )
+        console.print(f"SMS code sent to {masked} (read it with: mailhub sandbox sms list {address})", highlight=False)
 
 
 @client_password_app.command("create")
@@ -251,9 +241,7 @@ def client_password_create(
     """生成新密码, step 2: with the SMS code, create a password; it is printed once, alone on the last line."""
     with open_sandbox(data) as sandbox:
         info, password = sandbox.security.create_client_password(address, code, remark)
-        console.print(
-            f"client password #{info.id} ({info.remark}) — shown once, copy it now:", highlight=False
-        )
+        console.print(f"client password #{info.id} ({info.remark}) — shown once, copy it now:", highlight=False)
         print(password)
 
 
@@ -266,8 +254,8 @@ def client_password_list(address: str, data: DataDir = None) -> None:
             table.add_row(
                 str(item.id),
                 item.remark,
-                str(item.created_at),
-                str(item.last_used_at or "—"),
+                _when(item.created_at),
+                _when(item.last_used_at),
                 item.last_used_protocol or "—",
                 item.last_used_ip or "—",
             )
@@ -288,5 +276,5 @@ def sms_list(address: Annotated[str | None, typer.Argument()] = None, data: Data
     with open_sandbox(data) as sandbox:
         table = Table("time", "to", "phone", "text")
         for message in sandbox.security.sms_messages(address):
-            table.add_row(str(message.sent_at), message.address, message.phone, message.text)
+            table.add_row(_when(message.sent_at), message.address, message.phone, message.text)
         console.print(table)
