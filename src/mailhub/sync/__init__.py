@@ -1,0 +1,13 @@
+"""Pulling mail in. So far: fast, tolerant list-view summaries of fetched messages (Chinese mail first)."""
+
+from mailhub.sync.decoding import Address, content_params, decode_header_value, parse_address_list
+from mailhub.sync.summary import MessageSummary, summarize
+
+__all__ = [
+    "Address",
+    "MessageSummary",
+    "content_params",
+    "decode_header_value",
+    "parse_address_list",
+    "summarize",
+]

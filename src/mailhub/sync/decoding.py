@@ -1,0 +1,416 @@
+"""Header text from real-world mail bytes: RFC 2047 words, raw 8-bit bytes, wrong or unknown charsets.
+
+Chinese mail is the common case here, not the exception: ``gb2312`` labels on GBK bytes, encoded words split
+in the middle of a character, raw GBK or Big5 from old clients, ``utf-8`` labels on GBK bytes. Every function
+returns text and never raises; what was wrong is appended to an optional ``problems`` list, so the sync engine
+can store a message it could only half read and say why.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote_to_bytes
+
+# Tried in this order when bytes carry no usable label (RFC 6532 UTF-8 first, then what Chinese clients send).
+RAW_FALLBACKS = ("utf-8", "gb18030", "cp950")
+_FALLBACK_NAMES = {"utf-8": "utf-8", "gb18030": "gb18030", "cp950": "big5", "latin-1": "latin-1"}
+
+
+def _labels(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+# gb2312 and gbk labels routinely carry GBK-only characters (镕, 堃); gb18030 is a superset of both.
+_GB = _labels("gb2312 gbk gb18030 cp936 ms936 windows936 euccn xeuccn xgbk csgbk chinese csgb2312 gb231280 xgb2312")
+# Taiwanese clients label cp950 (Microsoft's Big5) as big5; HKSCS covers Hong Kong additions.
+_BIG5 = _labels("big5 cp950 ms950 windows950 xxbig5 xbig5 csbig5 big5tw")
+_HKSCS = _labels("big5hkscs hkscs")
+_JIS = _labels("iso2022jp csiso2022jp iso2022jp2 iso2022jpext jis")
+_SJIS = _labels("shiftjis sjis xsjis cp932 windows31j mskanji csshiftjis")
+_KR = _labels("euckr ksc56011987 ksc5601 cp949 windows949 ksc56011989")
+_ASCII = _labels("usascii ascii ansix3.41968 iso646us 7bit 8bit")
+_LATIN1 = _labels("iso88591 latin1 l1 cp819 iso885911987")
+# Text codecs that are not charsets: never let a header label pick them.
+_NOT_CHARSETS = frozenset({"unicode-escape", "raw-unicode-escape", "undefined", "idna", "punycode", "mbcs"})
+_SEVEN_BIT = frozenset({"iso2022_jp", "iso2022_jp_2", "iso2022_jp_ext", "utf-7", "hz", "iso2022_kr"})
+
+
+@lru_cache(maxsize=512)
+def charset_codecs(label: str | None) -> tuple[str, ...]:
+    """The Python codecs to try, in order, for a charset label as found in mail; () when unknown."""
+    if not label:
+        return ()
+    name = label.strip().strip("\"'").split("*", 1)[0].lower()
+    compact = name.replace("-", "").replace("_", "").replace(" ", "")
+    if compact in _GB:
+        return ("gb18030",)
+    if compact in _BIG5:
+        return ("cp950", "big5hkscs")
+    if compact in _HKSCS:
+        return ("big5hkscs", "cp950")
+    if compact in ("utf8", "xutf8", "unicode11utf8", "utf8mb4"):
+        return ("utf-8",)
+    if compact in _JIS:
+        return ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_ext")
+    if compact in _SJIS:
+        return ("cp932", "shift_jis_2004")
+    if compact in _KR:
+        return ("cp949",)
+    if compact in _ASCII:
+        return ("ascii",)
+    if compact in _LATIN1:
+        return ("latin-1",)
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return ()
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:  # type: ignore[attr-defined]
+        return ()
+    return (info.name,)
+
+
+def _strict(data: bytes, codec: str, partial: bool) -> str:
+    if partial:  # a cut-off body: a character split by the cut is not an error
+        return codecs.getincrementaldecoder(codec)("strict").decode(data, final=False)
+    return data.decode(codec)
+
+
+def decode_bytes(
+    data: bytes,
+    charset: str | None,
+    what: str,
+    problems: list[str] | None = None,
+    *,
+    hint: str | None = None,
+    partial: bool = False,
+) -> str:
+    """Text for ``data`` labelled ``charset``; wrong or unknown labels fall back to UTF-8, GB18030, Big5, latin-1.
+
+    ``what`` names the field in problem notes ("subject", "body text"); ``hint`` is another charset seen in the
+    same message (e.g. the body's) tried before the generic fallbacks; ``partial`` means ``data`` was cut off.
+    """
+    tried = charset_codecs(charset)
+    if data.isascii():
+        if not tried and b"\x1b$" in data:
+            tried = ("iso2022_jp_2",)  # unlabelled ISO-2022-JP, as old Japanese clients send headers
+        elif not _SEVEN_BIT.intersection(tried):
+            return data.decode("ascii")
+    for codec in tried:
+        if codec == "ascii":
+            break  # 8-bit bytes under a 7-bit label: usually UTF-8 or GBK from a careless client
+        if codec == "latin-1":
+            return _latin1_or_utf8(data, charset, what, problems, partial)
+        try:
+            return _strict(data, codec, partial)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    hinted = tuple(c for c in charset_codecs(hint) if c not in ("ascii", "latin-1", "utf-8"))
+    for codec in ("utf-8", *hinted, *RAW_FALLBACKS[1:]):
+        if codec in tried:
+            continue
+        try:
+            text = _strict(data, codec, partial)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if problems is not None and (charset is not None or codec != "utf-8"):
+            problems.append(_note(what, charset, _FALLBACK_NAMES.get(codec, codec)))
+        return text
+    last = "latin-1" if not tried or tried[0] == "ascii" else tried[0]
+    if problems is not None:
+        problems.append(_note(what, charset, _FALLBACK_NAMES.get(last, last), lossy=last != "latin-1"))
+    return data.decode(last, "replace")
+
+
+def _latin1_or_utf8(data: bytes, charset: str | None, what: str, problems: list[str] | None, partial: bool) -> str:
+    # Genuine Western text is never valid multibyte UTF-8, so a UTF-8 decode here is a mislabel. GBK is not
+    # guessed: any latin-1 byte string is also "valid" GBK often enough to mangle French or German names.
+    try:
+        text = _strict(data, "utf-8", partial)
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+    if problems is not None:
+        problems.append(_note(what, charset, "utf-8"))
+    return text
+
+
+def _note(what: str, charset: str | None, used: str, lossy: bool = False) -> str:
+    how = "with replacement characters" if lossy else ""
+    if not charset:
+        return f"undecodable {what} bytes, used {used} {how}".rstrip()
+    if not charset_codecs(charset):
+        return f"unknown charset {charset[:40]!r} in {what}, used {used} {how}".rstrip()
+    return f"{what} bytes are not {charset[:40]}, used {used} {how}".rstrip()
+
+
+def raw_header_text(raw: bytes | str, what: str, problems: list[str] | None = None, hint: str | None = None) -> str:
+    """A header value as ``str`` without touching encoded words; raw 8-bit bytes go through the fallbacks."""
+    if isinstance(raw, str):
+        return raw
+    return decode_bytes(raw, None, what, problems, hint=hint)
+
+
+# An RFC 2047 encoded word; spaces inside the text are tolerated (some encoders emit them in Q words).
+ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([bBqQ])\?([^?]*?)\?=")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_BASE64_ALPHABET = (string.ascii_letters + string.digits + "+/").encode()
+_NOT_BASE64 = bytes(b for b in range(256) if b not in _BASE64_ALPHABET)
+
+
+def base64_bytes(data: bytes, *, partial: bool = False) -> bytes:
+    """Base64 decoded leniently: junk and padding ignored; a cut-off tail is dropped (``partial``) or padded."""
+    clean = data.translate(None, _NOT_BASE64)
+    extra = len(clean) % 4
+    if extra == 1 or (extra and partial and not data.rstrip().endswith(b"=")):  # padding: the text is whole
+        clean = clean[: len(clean) - extra]
+    elif extra:
+        clean += b"=" * (4 - extra)
+    try:
+        return binascii.a2b_base64(clean)
+    except binascii.Error:  # pragma: no cover - clean input is always valid base64
+        return b""
+
+
+def _word_bytes(encoding: str, text: str) -> bytes:
+    raw = text.encode("utf-8", "replace")
+    if encoding in "bB":
+        return base64_bytes(raw)
+    return binascii.a2b_qp(raw, header=True)
+
+
+def decode_header_value(
+    raw: bytes | str, problems: list[str] | None = None, *, hint: str | None = None, what: str = "header"
+) -> str:
+    """The text a person should see for a header value (subject, display name, filename); never raises.
+
+    Folding is undone; adjacent encoded words are joined without the whitespace between them, and words in
+    the same charset are decoded as one byte string, so a character split across two words survives.
+    """
+    try:
+        text = raw_header_text(raw, what, problems, hint)
+        if "\n" in text:
+            text = _FOLD.sub("", text)
+        if "=?" not in text:
+            return text
+        return _decode_words(text, problems, hint, what)
+    except Exception as exc:  # never raise on mail content: record and hand back something readable
+        if problems is not None:
+            problems.append(f"{what} could not be decoded ({type(exc).__name__})")
+        return raw.decode("latin-1") if isinstance(raw, bytes) else raw
+
+
+def _decode_words(text: str, problems: list[str] | None, hint: str | None, what: str) -> str:
+    out: list[str] = []
+    run: list[tuple[str, str]] = []  # (encoding, payload) of adjacent words in one charset
+    run_charset = ""
+    pos = 0
+    for match in ENCODED_WORD.finditer(text):
+        between = text[pos : match.start()]
+        charset, encoding, payload = match.group(1), match.group(2), match.group(3)
+        same = charset.lower() == run_charset.lower()
+        if run and not between.strip() and same:
+            run.append((encoding, payload))
+        else:
+            if run:
+                out.append(_decode_run(run, run_charset, problems, hint, what))
+            if not (run and not between.strip()):  # whitespace between two encoded words is dropped
+                out.append(between)
+            run, run_charset = [(encoding, payload)], charset
+        pos = match.end()
+    if run:
+        out.append(_decode_run(run, run_charset, problems, hint, what))
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _decode_run(
+    run: list[tuple[str, str]], charset: str, problems: list[str] | None, hint: str | None, what: str
+) -> str:
+    split_quantum = any(len(payload.strip()) % 4 for _, payload in run[:-1])
+    if split_quantum and all(enc in "bB" for enc, _ in run):  # one base64 text cut at any character
+        data = base64_bytes("".join(payload for _, payload in run).encode("ascii", "ignore"))
+    else:
+        data = b"".join(_word_bytes(enc, payload) for enc, payload in run)
+    return decode_bytes(data, charset, f"{what} encoded word", problems, hint=hint)
+
+
+def _split_params(value: str) -> list[str]:
+    """``value`` cut at semicolons outside quotes; an unclosed quote runs to the end."""
+    pieces: list[str] = []
+    start, quoted, escaped = 0, False, False
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            pieces.append(value[start:i])
+            start = i + 1
+    pieces.append(value[start:])
+    return pieces
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if value.startswith('"'):
+        value = value[1:-1] if value.endswith('"') and len(value) > 1 else value[1:]
+        if "\\" in value:  # only \" and \\ are escapes; Windows paths keep their other backslashes
+            value = value.replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
+def content_params(
+    raw: bytes | str, problems: list[str] | None = None, *, hint: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """(lower-cased main value, decoded parameters) of a Content-Type or Content-Disposition header.
+
+    Handles RFC 2231 (``filename*=UTF-8''%E4%B8%AD.pdf``, ``GBK''...``, ``name*0*=``/``name*1*=`` continuations)
+    and the real-world forms: encoded words inside quotes (``filename="=?gb2312?B?...?="``) and raw 8-bit names.
+    """
+    text = raw_header_text(raw, "parameter", problems, hint)
+    pieces = _split_params(_FOLD.sub("", text) if "\n" in text else text)
+    main = pieces[0].strip().lower()
+    plain: dict[str, str] = {}
+    extended: dict[str, list[tuple[int, bool, str]]] = {}
+    for piece in pieces[1:]:
+        name, eq, value = piece.partition("=")
+        name = name.strip().lower()
+        if not eq or not name:
+            continue
+        if "*" in name:
+            base, _, rest = name.partition("*")
+            index_text = rest.rstrip("*")
+            index = int(index_text) if index_text.isdigit() else 0
+            extended.setdefault(base, []).append((index, name.endswith("*"), _unquote(value)))
+        elif name not in plain:
+            plain[name] = _unquote(value)
+    params = {name: decode_header_value(value, problems, hint=hint, what=name) for name, value in plain.items()}
+    for name, sections in extended.items():
+        params[name] = _rfc2231_value(sorted(sections), problems, hint)
+    return main, params
+
+
+def _rfc2231_value(sections: list[tuple[int, bool, str]], problems: list[str] | None, hint: str | None) -> str:
+    charset = None
+    data = bytearray()
+    for position, (_, encoded, value) in enumerate(sections):
+        if encoded:
+            if position == 0 and value.count("'") >= 2:
+                charset, _, value = value.split("'", 2)
+            data += unquote_to_bytes(value)
+        else:
+            data += value.encode("utf-8")
+    if charset is None and not any(encoded for _, encoded, _ in sections):
+        return decode_header_value(data.decode("utf-8"), problems, hint=hint)
+    return decode_bytes(bytes(data), charset or None, "parameter", problems, hint=hint)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox as a list view shows it: display name (may be empty) and address (may be empty if absent)."""
+
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+# Encoded words are atoms of their own so a comma inside a (broken) Q word does not split an address.
+_ADDRESS_TOKEN = re.compile(
+    r"""(?P<quoted>"(?:[^"\\]|\\.)*(?:"|$))
+    |(?P<word>=\?[^?\s]*\?[bBqQ]\?[^?]*\?=)
+    |(?P<angle><[^>]*(?:>|$))
+    |(?P<comment>\((?:[^()\\]|\\.)*(?:\)|$))
+    |(?P<sep>[,;])
+    |(?P<colon>:)
+    |(?P<space>\s+)
+    |(?P<atom>[^"<(,;:\s=]+|[=(])""",
+    re.X | re.S,
+)
+
+
+def parse_address_list(
+    value: bytes | str | None, problems: list[str] | None = None, *, hint: str | None = None, what: str = "address"
+) -> list[Address]:
+    """Every mailbox in a From/To/Cc value, tolerant of what Chinese clients send; never raises.
+
+    Accepts display names with or without quotes, encoded words inside quotes (invalid but common), raw
+    8-bit names, missing angle brackets (``张三 zs@example.cn``), unquoted ``Last, First <a@b>`` and groups.
+    """
+    if not value:
+        return []
+    try:
+        text = raw_header_text(value, what, problems, hint)
+        if "\n" in text:
+            text = _FOLD.sub("", text)
+        groups = _address_groups(text)
+        return _addresses(groups, problems, hint, what)
+    except Exception as exc:  # never raise on mail content
+        if problems is not None:
+            problems.append(f"{what} addresses could not be parsed ({type(exc).__name__})")
+        return []
+
+
+def _address_groups(text: str) -> list[list[tuple[str, str]]]:
+    groups: list[list[tuple[str, str]]] = [[]]
+    for match in _ADDRESS_TOKEN.finditer(text):
+        kind = match.lastgroup or "atom"
+        if kind == "sep":
+            groups.append([])
+        elif kind == "colon" and not any(k == "angle" for k, _ in groups[-1]):
+            groups[-1] = []  # "group name:" starts an RFC 5322 group; its name is not a mailbox
+        else:
+            groups[-1].append((kind, match.group()))
+    return [group for group in groups if any(kind != "space" for kind, _ in group)]
+
+
+def _addresses(
+    groups: list[list[tuple[str, str]]], problems: list[str] | None, hint: str | None, what: str
+) -> list[Address]:
+    found: list[Address] = []
+    carried = ""  # "Zhang, San <zs@x>": an address-less piece before a bracketed one is part of its name
+    for index, group in enumerate(groups):
+        angles = [token for kind, token in group if kind == "angle"]
+        email = ""
+        if angles:
+            email = angles[-1][1:].rstrip(">")
+        else:
+            email = next((token for kind, token in group if kind == "atom" and "@" in token), "")
+        name_tokens = [
+            _unquote(token) if kind == "quoted" else token
+            for kind, token in group
+            if kind not in ("angle", "comment") and token != email
+        ]
+        name = decode_header_value("".join(name_tokens), problems, hint=hint, what=what).strip()
+        if not name:
+            comments = [token[1:].rstrip(")") for kind, token in group if kind == "comment"]
+            name = decode_header_value(" ".join(comments), problems, hint=hint, what=what).strip()
+        email = _clean_email(email)
+        if not email:
+            following = groups[index + 1] if index + 1 < len(groups) else []
+            if any(kind == "angle" for kind, _ in following):
+                carried = f"{carried}{name}, "
+                continue
+            if name and " " not in name and name.isascii():
+                name, email = "", name  # a bare local part such as "postmaster"
+        if carried:
+            name, carried = f"{carried}{name}".strip(", "), ""
+        name = " ".join(name.strip("\"' ").split())
+        if name.lower() == email.lower():
+            name = ""
+        found.append(Address(name, email))
+    return found
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().strip("\"'").strip()
+    if email[:7].lower() == "mailto:":
+        email = email[7:]
+    return email
