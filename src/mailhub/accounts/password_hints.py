@@ -102,8 +102,9 @@ def password_hints(provider_id: str | None, password: str) -> PasswordCheck:
                     {
                         "zh": f"这看起来不像{_name(provider, 'zh')}（通常为 {length} 位，当前 {len(cleaned)} 位）。"
                         f"如果这是网页登录密码，请先在网页邮箱中生成{_name(provider, 'zh')}。",
-                        "en": f"This does not look like a {_name(provider, 'en')} (usually {length} characters, this "
-                        f"one has {len(cleaned)}). If it is your web sign-in password, generate a "
+                        "en": f"This does not look like the provider's {_name(provider, 'en')} "
+                        f"(usually {length} characters, this one has {len(cleaned)}). "
+                        "If it is your web sign-in password, generate the "
                         f"{_name(provider, 'en')} in webmail first.",
                     },
                 )
@@ -114,7 +115,7 @@ def password_hints(provider_id: str | None, password: str) -> PasswordCheck:
                     "client_password_shape",
                     {
                         "zh": f"长度与{_name(provider, 'zh')}一致。",
-                        "en": f"The length matches a {_name(provider, 'en')}.",
+                        "en": f"The length matches the provider's {_name(provider, 'en')}.",
                     },
                 )
             )

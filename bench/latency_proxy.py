@@ -1,0 +1,73 @@
+"""A loopback TCP proxy that adds a fixed delay each way and counts concurrent connections per target,
+so a benchmark sees provider-like round trips and can prove it respected connection limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LatencyProxy:
+    """Listens on 127.0.0.1:<port> for each target port; every chunk is delivered ``delay`` seconds later."""
+
+    targets: dict[str, int]  # name -> target port on 127.0.0.1
+    delay: float = 0.05
+    ports: dict[str, int] = field(default_factory=dict)
+    active: Counter[str] = field(default_factory=Counter)
+    peak: Counter[str] = field(default_factory=Counter)
+    _servers: list[asyncio.Server] = field(default_factory=list)
+
+    async def start(self) -> LatencyProxy:
+        for name, port in self.targets.items():
+            server = await asyncio.start_server(
+                lambda r, w, n=name, p=port: self._serve(n, p, r, w), "127.0.0.1", 0, backlog=1024
+            )
+            self._servers.append(server)
+            self.ports[name] = server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+
+    async def _serve(self, name: str, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.active[name] += 1
+        self.peak[name] = max(self.peak[name], self.active[name])
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        except OSError:
+            pass
+        finally:
+            self.active[name] -= 1
+            writer.close()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Forward chunks in order, each ``delay`` after it arrived (a queue keeps the delay, not a sleep per read)."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def send() -> None:
+            while True:
+                due, chunk = await queue.get()
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                if not chunk:
+                    break
+                writer.write(chunk)
+                await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+
+        sender = asyncio.create_task(send())
+        try:
+            while chunk := await reader.read(65536):
+                queue.put_nowait((loop.time() + self.delay, chunk))
+        except OSError:
+            pass
+        queue.put_nowait((loop.time() + self.delay, b""))
+        with contextlib.suppress(OSError):
+            await sender
