@@ -12,7 +12,7 @@ import binascii
 import codecs
 import re
 import string
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
@@ -157,6 +157,13 @@ def raw_header_text(raw: bytes | str, what: str, problems: list[str] | None = No
 # An RFC 2047 encoded word; spaces inside the text are tolerated (some encoders emit them in Q words).
 ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([bBqQ])\?([^?]*?)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+def unfold(text: str) -> str:
+    """A header value with its line folds removed (the whitespace after each fold is kept)."""
+    return _FOLD.sub("", text) if "\n" in text else text
+
+
 _BASE64_ALPHABET = (string.ascii_letters + string.digits + "+/").encode()
 _NOT_BASE64 = bytes(b for b in range(256) if b not in _BASE64_ALPHABET)
 
@@ -191,9 +198,7 @@ def decode_header_value(
     the same charset are decoded as one byte string, so a character split across two words survives.
     """
     try:
-        text = raw_header_text(raw, what, problems, hint)
-        if "\n" in text:
-            text = _FOLD.sub("", text)
+        text = unfold(raw_header_text(raw, what, problems, hint))
         if "=?" not in text:
             return text
         return _decode_words(text, problems, hint, what)
@@ -256,7 +261,8 @@ def _split_params(value: str) -> list[str]:
     return pieces
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
+    """A parameter or display-name value without its surrounding double quotes and escapes."""
     value = value.strip()
     if value.startswith('"'):
         value = value[1:-1] if value.endswith('"') and len(value) > 1 else value[1:]
@@ -273,27 +279,44 @@ def content_params(
     Handles RFC 2231 (``filename*=UTF-8''%E4%B8%AD.pdf``, ``GBK''...``, ``name*0*=``/``name*1*=`` continuations)
     and the real-world forms: encoded words inside quotes (``filename="=?gb2312?B?...?="``) and raw 8-bit names.
     """
-    text = raw_header_text(raw, "parameter", problems, hint)
-    pieces = _split_params(_FOLD.sub("", text) if "\n" in text else text)
-    main = pieces[0].strip().lower()
+    try:
+        pieces = _split_params(unfold(raw_header_text(raw, "parameter", problems, hint)))
+        pairs = []
+        for piece in pieces[1:]:
+            name, eq, value = piece.partition("=")
+            if eq:
+                pairs.append((name, unquote(value)))
+        return pieces[0].strip().lower(), decode_params(pairs, problems, hint=hint)
+    except Exception as exc:  # never raise on mail content
+        if problems is not None:
+            problems.append(f"parameters could not be parsed ({type(exc).__name__})")
+        return "", {}
+
+
+def decode_params(
+    pairs: Iterable[tuple[str, str]], problems: list[str] | None = None, *, hint: str | None = None
+) -> dict[str, str]:
+    """Parameters by lower-cased name from (name, unquoted value) pairs, RFC 2231 sections joined and decoded.
+
+    Shared by header parameters and IMAP BODYSTRUCTURE lists, which carry the same names and values.
+    """
     plain: dict[str, str] = {}
     extended: dict[str, list[tuple[int, bool, str]]] = {}
-    for piece in pieces[1:]:
-        name, eq, value = piece.partition("=")
-        name = name.strip().lower()
-        if not eq or not name:
+    for raw_name, value in pairs:
+        name = raw_name.strip().lower()
+        if not name:
             continue
         if "*" in name:
             base, _, rest = name.partition("*")
             index_text = rest.rstrip("*")
-            index = int(index_text) if index_text.isdigit() else 0
-            extended.setdefault(base, []).append((index, name.endswith("*"), _unquote(value)))
+            index = int(index_text) if index_text.isascii() and index_text.isdigit() else 0
+            extended.setdefault(base, []).append((index, name.endswith("*"), value))
         elif name not in plain:
-            plain[name] = _unquote(value)
+            plain[name] = value
     params = {name: decode_header_value(value, problems, hint=hint, what=name) for name, value in plain.items()}
     for name, sections in extended.items():
         params[name] = _rfc2231_value(sorted(sections), problems, hint)
-    return main, params
+    return params
 
 
 def _rfc2231_value(sections: list[tuple[int, bool, str]], problems: list[str] | None, hint: str | None) -> str:
@@ -309,108 +332,3 @@ def _rfc2231_value(sections: list[tuple[int, bool, str]], problems: list[str] | 
     if charset is None and not any(encoded for _, encoded, _ in sections):
         return decode_header_value(data.decode("utf-8"), problems, hint=hint)
     return decode_bytes(bytes(data), charset or None, "parameter", problems, hint=hint)
-
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    """One mailbox as a list view shows it: display name (may be empty) and address (may be empty if absent)."""
-
-    name: str
-    email: str
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
-
-
-# Encoded words are atoms of their own so a comma inside a (broken) Q word does not split an address.
-_ADDRESS_TOKEN = re.compile(
-    r"""(?P<quoted>"(?:[^"\\]|\\.)*(?:"|$))
-    |(?P<word>=\?[^?\s]*\?[bBqQ]\?[^?]*\?=)
-    |(?P<angle><[^>]*(?:>|$))
-    |(?P<comment>\((?:[^()\\]|\\.)*(?:\)|$))
-    |(?P<sep>[,;])
-    |(?P<colon>:)
-    |(?P<space>\s+)
-    |(?P<atom>[^"<(,;:\s=]+|[=(])""",
-    re.X | re.S,
-)
-
-
-def parse_address_list(
-    value: bytes | str | None, problems: list[str] | None = None, *, hint: str | None = None, what: str = "address"
-) -> list[Address]:
-    """Every mailbox in a From/To/Cc value, tolerant of what Chinese clients send; never raises.
-
-    Accepts display names with or without quotes, encoded words inside quotes (invalid but common), raw
-    8-bit names, missing angle brackets (``张三 zs@example.cn``), unquoted ``Last, First <a@b>`` and groups.
-    """
-    if not value:
-        return []
-    try:
-        text = raw_header_text(value, what, problems, hint)
-        if "\n" in text:
-            text = _FOLD.sub("", text)
-        groups = _address_groups(text)
-        return _addresses(groups, problems, hint, what)
-    except Exception as exc:  # never raise on mail content
-        if problems is not None:
-            problems.append(f"{what} addresses could not be parsed ({type(exc).__name__})")
-        return []
-
-
-def _address_groups(text: str) -> list[list[tuple[str, str]]]:
-    groups: list[list[tuple[str, str]]] = [[]]
-    for match in _ADDRESS_TOKEN.finditer(text):
-        kind = match.lastgroup or "atom"
-        if kind == "sep":
-            groups.append([])
-        elif kind == "colon" and not any(k == "angle" for k, _ in groups[-1]):
-            groups[-1] = []  # "group name:" starts an RFC 5322 group; its name is not a mailbox
-        else:
-            groups[-1].append((kind, match.group()))
-    return [group for group in groups if any(kind != "space" for kind, _ in group)]
-
-
-def _addresses(
-    groups: list[list[tuple[str, str]]], problems: list[str] | None, hint: str | None, what: str
-) -> list[Address]:
-    found: list[Address] = []
-    carried = ""  # "Zhang, San <zs@x>": an address-less piece before a bracketed one is part of its name
-    for index, group in enumerate(groups):
-        angles = [token for kind, token in group if kind == "angle"]
-        email = ""
-        if angles:
-            email = angles[-1][1:].rstrip(">")
-        else:
-            email = next((token for kind, token in group if kind == "atom" and "@" in token), "")
-        name_tokens = [
-            _unquote(token) if kind == "quoted" else token
-            for kind, token in group
-            if kind not in ("angle", "comment") and token != email
-        ]
-        name = decode_header_value("".join(name_tokens), problems, hint=hint, what=what).strip()
-        if not name:
-            comments = [token[1:].rstrip(")") for kind, token in group if kind == "comment"]
-            name = decode_header_value(" ".join(comments), problems, hint=hint, what=what).strip()
-        email = _clean_email(email)
-        if not email:
-            following = groups[index + 1] if index + 1 < len(groups) else []
-            if any(kind == "angle" for kind, _ in following):
-                carried = f"{carried}{name}, "
-                continue
-            if name and " " not in name and name.isascii():
-                name, email = "", name  # a bare local part such as "postmaster"
-        if carried:
-            name, carried = f"{carried}{name}".strip(", "), ""
-        name = " ".join(name.strip("\"' ").split())
-        if name.lower() == email.lower():
-            name = ""
-        found.append(Address(name, email))
-    return found
-
-
-def _clean_email(email: str) -> str:
-    email = email.strip().strip("\"'").strip()
-    if email[:7].lower() == "mailto:":
-        email = email[7:]
-    return email
