@@ -121,3 +121,13 @@ def test_import_shows_a_table(aliyun_hub, tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "导入结果" in result.stdout and address in result.stdout and "normal: 1" in result.stdout
+
+
+def test_add_prompts_for_a_hidden_password(aliyun_hub) -> None:
+    address = aliyun_hub.user("pat", MAIN)
+    client_password = aliyun_hub.client_password(address)
+
+    result = run("accounts", "add", address, "--lang", "en", password=client_password)
+
+    assert result.exit_code == 0, result.output
+    assert "Password (hidden)" in result.output and client_password not in result.output

@@ -6,8 +6,10 @@ IMAP/SMTP on; the user makes a client security password (SMS code) and binds the
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from conftest_accounts import aliyun_hub_fixture, hub_home_fixture  # noqa: F401  (fixtures)
+from conftest_accounts import aliyun_hub_fixture, db_url_fixture, hub_home_fixture  # noqa: F401  (fixtures)
 from sqlalchemy import func, select
 
 from mailhub.accounts import AccountError, AccountStatus, ServerOverrides
@@ -144,9 +146,10 @@ async def test_edit_verifies_before_saving(aliyun_hub) -> None:
         refused = await service.edit(address, password=MAIN, name="Frank")
         assert not refused.saved and refused.diagnosis.code == CLIENT_PASSWORD_REQUIRED
         assert (await service.verify(address)).ok  # the stored password is still the working one
+        assert service.get(address).name is None  # nothing of a refused edit is saved
 
         second = aliyun_hub.client_password(address, "phone")
-        edited = await service.edit(address, password=second)
+        edited = await service.edit(address, password=second, name="Frank")
         assert edited.saved and edited.ok
         sandbox = aliyun_hub.running.sandbox
         for issued in sandbox.security.list_client_passwords(address):
@@ -214,5 +217,114 @@ async def test_a_named_provider_skips_detection(aliyun_hub, monkeypatch: pytest.
     try:
         result = await service.add(address, client_password, overrides=ServerOverrides(provider_id="aliyun-standard"))
         assert result.ok and result.account.provider_id == "aliyun-standard"
+    finally:
+        service.close()
+
+
+@pytest.fixture(name="silent_server")
+async def silent_server_fixture():
+    """A TCP server on 127.0.0.1 that accepts and never says a word (a check against it cannot finish)."""
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+
+
+@pytest.mark.parametrize("keep", [False, True])
+async def test_an_interrupted_check_leaves_no_half_bound_account(
+    aliyun_hub, silent_server: int, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    """Cancelled mid-check (Ctrl-C, a closed web request): refused accounts vanish, kept ones say 异常."""
+    monkeypatch.setenv(
+        "MAILHUB_RESOLVE",
+        f"imap.qiye.aliyun.com:993=127.0.0.1:{silent_server},smtp.qiye.aliyun.com:465=127.0.0.1:{silent_server}",
+    )
+    address = aliyun_hub.user("kim", MAIN)
+    service = aliyun_hub.service()
+    try:
+        aliyun = ServerOverrides(provider_id="aliyun-standard")
+        adding = asyncio.create_task(service.add(address, "whatever-it-is", overrides=aliyun, save_unverified=keep))
+        while not service.list():  # the account is stored as 验证中 before the check starts
+            await asyncio.sleep(0.01)
+        assert service.list()[0].status == AccountStatus.VERIFYING
+        adding.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await adding
+        if keep:
+            account = service.get(address)
+            assert account.status == AccountStatus.ERROR and account.status_reason == "interrupted"
+        else:
+            assert service.list() == []
+    finally:
+        service.close()
+
+
+async def test_lifecycle_on_either_database(aliyun_hub, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILHUB_DATABASE_URL", db_url)
+    address = aliyun_hub.user("leo", MAIN)
+    client_password = aliyun_hub.client_password(address)
+    service = aliyun_hub.service()
+    try:
+        assert (await service.add(address, client_password)).ok
+        service.pause(address)
+        assert (await service.resume(address)).account.status == AccountStatus.NORMAL
+        refused = await service.add(f"nobody@{aliyun_hub.domain}", MAIN, save_unverified=True)
+        assert refused.account.diagnosis_code is not None
+        assert refused.account.diagnosis_for("zh")["code"] == refused.account.diagnosis_code
+        service.delete(address)
+        assert [a.email for a in service.list()] == [f"nobody@{aliyun_hub.domain}"]
+    finally:
+        service.close()
+
+
+async def test_a_running_service_follows_a_rotation_done_elsewhere(aliyun_hub) -> None:
+    from mailhub.accounts.vault import load_vault, rotate
+
+    address = aliyun_hub.user("mia", MAIN)
+    client_password = aliyun_hub.client_password(address)
+    service = aliyun_hub.service()
+    try:
+        await service.add(address, client_password)
+        other = aliyun_hub.service()  # another process: `mailhub vault rotate`
+        rotate(other.store, aliyun_hub.home, load_vault(aliyun_hub.home, None))
+        other.close()
+        assert (await service.verify(address)).ok
+    finally:
+        service.close()
+
+
+async def test_typed_servers_need_no_detection(aliyun_hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All four server fields typed: the provider comes from the host name, no DNS is asked."""
+    monkeypatch.setenv("MAILHUB_NAMESERVER", "127.0.0.1:9")
+    address = aliyun_hub.user("nina", MAIN)
+    client_password = aliyun_hub.client_password(address)
+    typed = ServerOverrides(
+        imap_host="imap.qiye.aliyun.com", imap_port=993, smtp_host="smtp.qiye.aliyun.com", smtp_port=465
+    )
+    service = aliyun_hub.service()
+    try:
+        result = await service.add(address, client_password, overrides=typed)
+        assert result.ok, result.diagnosis and result.diagnosis.code
+        assert result.account.provider_id == "aliyun-standard"
+        assert (result.account.settings.imap.tls, result.account.settings.smtp.tls) == ("ssl", "ssl")
+    finally:
+        service.close()
+
+
+async def test_a_new_port_implies_starttls(aliyun_hub) -> None:
+    """Switching SMTP to 587 (submission) means STARTTLS unless told otherwise, and it still logs in."""
+    address = aliyun_hub.user("omar", MAIN)
+    client_password = aliyun_hub.client_password(address)
+    service = aliyun_hub.service()
+    try:
+        await service.add(address, client_password)
+        moved = await service.edit(address, overrides=ServerOverrides(smtp_port=587))
+        assert moved.saved and moved.ok, moved.diagnosis and moved.diagnosis.code
+        smtp = service.get(address).settings.smtp
+        assert (smtp.host, smtp.port, smtp.tls) == ("smtp.qiye.aliyun.com", 587, "starttls")
     finally:
         service.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from mailhub.store import (
     SecretRow,
     StatusChangeRow,
     VerificationRow,
-    current_revision,
-    head_revision,
+    current_revisions,
+    head_revisions,
     open_store,
 )
 
@@ -41,7 +42,7 @@ def _account(email: str = "alice@example-corp.cn") -> AccountRow:
 def test_migrations_build_every_table_from_empty(db_url: str) -> None:
     store = open_store(db_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0001_accounts"
+        assert current_revisions(store.engine) == head_revisions()
         tables = set(inspect(store.engine).get_table_names())
         assert {"accounts", "account_status_changes", "account_secrets", "account_verifications"} <= tables
         assert "alembic_version" in tables
@@ -138,7 +139,7 @@ def test_deleting_an_account_cascades_in_the_database(db_url: str) -> None:
 def test_sqlite_default_lives_in_home_in_wal_mode(hub_home: Path) -> None:
     store = open_store()
     try:
-        assert (hub_home / "mailhub.db").exists()
+        assert stat.S_IMODE((hub_home / "mailhub.db").stat().st_mode) == 0o600
         with store.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

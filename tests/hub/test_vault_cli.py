@@ -69,3 +69,33 @@ def test_rotate_with_an_environment_key(hub_home: Path, monkeypatch: pytest.Monk
         assert not (hub_home / KEY_FILE).exists()
     finally:
         store.close()
+
+
+def test_settings_never_show_the_master_key(hub_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailhub.settings import load_settings
+
+    key = MasterKey.generate("env").encoded()
+    monkeypatch.setenv("MAILHUB_MASTER_KEY", key)
+    settings = load_settings()
+    assert key not in repr(settings) and key not in str(settings.model_dump())
+    assert settings.master_key is not None and settings.master_key.get_secret_value() == key
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"MAILHUB_LANG": "zh"}, "还没有绑定任何邮箱"),
+        ({"MAILHUB_LANG": "en"}, "No mailboxes bound yet"),
+        ({"LC_ALL": "zh_CN.UTF-8"}, "还没有绑定任何邮箱"),
+        ({"LC_ALL": "en_US.UTF-8"}, "No mailboxes bound yet"),
+    ],
+)
+def test_the_language_comes_from_mailhub_lang_or_the_locale(
+    hub_home: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["accounts", "list"])
+    assert result.exit_code == 0 and expected in result.stdout

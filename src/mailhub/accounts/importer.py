@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,34 @@ def read_rows(path: Path) -> tuple[list[ImportRow], list[ImportOutcome]]:
             name = cells[2] if len(cells) > 2 and cells[2] else None
             rows.append(ImportRow(line=line, email=email, password=Secret(cells[1]), name=name))
     return rows, problems
+
+
+async def bind_all(
+    path: Path,
+    add: Callable[[ImportRow], Awaitable[BindResult]],
+    *,
+    concurrency: int,
+    on_result: Callable[[ImportOutcome], None] | None = None,
+) -> ImportSummary:
+    """Run ``add`` for every row, ``concurrency`` at a time; a refusal is one row's outcome, not an abort."""
+    rows, problems = read_rows(path)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def bind(row: ImportRow) -> ImportOutcome:
+        async with gate:
+            try:
+                outcome = ImportOutcome.bound(row, await add(row))
+            except AccountError as error:
+                outcome = ImportOutcome.refused(row, error)
+        if on_result is not None:
+            on_result(outcome)
+        return outcome
+
+    for problem in problems:
+        if on_result is not None:
+            on_result(problem)
+    outcomes = await asyncio.gather(*(bind(row) for row in rows))
+    return ImportSummary(tuple(sorted([*problems, *outcomes], key=lambda outcome: outcome.line)))
 
 
 def _no_password() -> AccountError:

@@ -46,18 +46,19 @@ class ServerOverrides:
         return all(getattr(self, item.name) is None for item in fields(self))
 
     def apply(self, base: MailSettings) -> MailSettings:
-        """``base`` with every given field replaced."""
-        imap = ServerSettings(
-            host=self.imap_host or base.imap.host,
-            port=self.imap_port or base.imap.port,
-            tls=(self.imap_tls or base.imap.tls),  # type: ignore[arg-type]
-        )
-        smtp = ServerSettings(
-            host=self.smtp_host or base.smtp.host,
-            port=self.smtp_port or base.smtp.port,
-            tls=(self.smtp_tls or base.smtp.tls),  # type: ignore[arg-type]
-        )
+        """``base`` with every given field replaced; a new port without a TLS mode implies one
+        (implicit TLS on 993/465, STARTTLS elsewhere)."""
+        imap = _server(base.imap, self.imap_host, self.imap_port, self.imap_tls, implicit_port=993)
+        smtp = _server(base.smtp, self.smtp_host, self.smtp_port, self.smtp_tls, implicit_port=465)
         return MailSettings(imap=imap, smtp=smtp, username=self.username or base.username)
+
+
+def _server(
+    base: ServerSettings, host: str | None, port: int | None, tls: str | None, *, implicit_port: int
+) -> ServerSettings:
+    if tls is None and port is not None:
+        tls = "ssl" if port == implicit_port else "starttls"
+    return ServerSettings(host=host or base.host, port=port or base.port, tls=(tls or base.tls))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,14 +200,12 @@ class BindResult:
         return data
 
 
-def _hint_dict(hint: Any, lang: str) -> Any:
-    to_dict = getattr(hint, "to_dict", None)
-    if callable(to_dict):
-        try:
-            return to_dict(lang)
-        except TypeError:
-            return to_dict()
-    return str(hint)
+def _hint_dict(hint: Any, lang: str) -> dict[str, Any]:
+    """A password hint (``code`` + ``text`` in both languages) in one language."""
+    text = getattr(hint, "text", None)
+    if isinstance(text, dict):
+        text = text.get(lang) or text.get("en")
+    return {"code": getattr(hint, "code", None), "text": text}
 
 
 # -- rows ↔ models (the one place that knows both shapes) ---------------------------------------------

@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailhub.accounts import importer
 from mailhub.accounts import models as records
+from mailhub.accounts.diagnosis import diagnose, password_hints
 from mailhub.accounts.models import Account, AccountDetail, AccountError, BindResult, ServerOverrides
 from mailhub.accounts.status import AccountStatus
 from mailhub.accounts.vault import SealedSecret, Secret, Vault, load_vault, secret_forms
+from mailhub.accounts.verify import verify_mailbox
+from mailhub.catalog import detect, load_catalog
 from mailhub.catalog.model import MailSettings, ServerSettings
 from mailhub.store import AccountRow, SecretRow, StatusChangeRow, Store, VerificationRow, open_store
 from mailhub.store.models import utcnow
@@ -44,9 +48,12 @@ class AccountService:
         *,
         connections_per_provider: int = CONNECTIONS_PER_PROVIDER,
         import_concurrency: int = IMPORT_CONCURRENCY,
+        reload_vault: Callable[[], Vault] | None = None,
     ) -> None:
         self.store = store
         self.vault = vault
+        # A long-lived service (API, web) re-reads the key once when `vault rotate` ran in another process.
+        self._reload_vault = reload_vault
         self.connections_per_provider = connections_per_provider
         self.import_concurrency = import_concurrency
         self._gates: dict[str, asyncio.Semaphore] = {}
@@ -60,7 +67,12 @@ class AccountService:
 
         settings = settings or load_settings()
         env_key = settings.master_key.get_secret_value() if settings.master_key else None
-        return cls(open_store(settings.db_url()), load_vault(settings.data_dir(), env_key))
+        data_dir = settings.data_dir()
+
+        def reload() -> Vault:
+            return load_vault(data_dir, env_key)
+
+        return cls(open_store(settings.db_url()), reload(), reload_vault=reload)
 
     def close(self) -> None:
         self.store.close()
@@ -101,20 +113,19 @@ class AccountService:
         email = records.normalize_email(email)
         with self.store.session() as session:
             if session.scalar(select(AccountRow.id).where(AccountRow.email == email)) is not None:
-                raise AccountError(
-                    "account_exists",
-                    f"{email} is already bound; use `accounts edit` to change it.",
-                    f"{email} 已绑定；如需修改请使用 `accounts edit`。",
-                )
+                raise _exists(email)
         provider_id, settings = await self._settings_for(email, overrides or ServerOverrides())
         secret, hints = _cleaned(provider_id, password)
-        with self.store.session() as session:
-            row = records.new_row(email, name, provider_id, settings, sync_days)
-            session.add(row)
-            session.flush()
-            self._transition(session, row, AccountStatus.VERIFYING, "added")
-            self._seal(session, row.id, secret)
-            account_id = row.id
+        try:
+            with self.store.session() as session:
+                row = records.new_row(email, name, provider_id, settings, sync_days)
+                session.add(row)
+                session.flush()
+                self._transition(session, row, AccountStatus.VERIFYING, "added", first=True)
+                self._seal(session, row.id, secret)
+                account_id = row.id
+        except IntegrityError:  # the same address added at the same moment elsewhere
+            raise _exists(email) from None
         log.info("account %s (%s, provider %s): verifying", account_id, email, provider_id)
         try:
             verification, diagnosis = await self._check(settings, secret, provider_id)
@@ -143,7 +154,12 @@ class AccountService:
                 self._transition(session, row, AccountStatus.VERIFYING, "reverify")
             account_id, email, provider_id = row.id, row.email, row.provider_id
             settings, secret = records.settings_of(row), self._open_secret(row)
-        verification, diagnosis = await self._check(settings, secret, provider_id)
+        try:
+            verification, diagnosis = await self._check(settings, secret, provider_id)
+        except BaseException:
+            if not paused:
+                self._abandon(account_id, keep=True)
+            raise
         with self.store.session() as session:
             row = session.get_one(AccountRow, account_id)
             self._record(session, row, verification, diagnosis, secret)
@@ -180,25 +196,24 @@ class AccountService:
     ) -> BindResult:
         """Change an account; new servers or a new password are verified first and saved only if they work."""
         overrides = overrides or ServerOverrides()
+        reconnect = password is not None or not overrides.is_empty()
         with self.store.session() as session:
             row = self._row(session, ref)
             account_id, email = row.id, row.email
-            if name is not None:
-                row.name = name
-            if sync_days is not None:
-                row.sync_days = sync_days
+            if not reconnect:  # a name or sync range needs no login
+                _rename(row, name, sync_days)
+                account = records.account_of(row)
+                return BindResult(email, account, True, account.status != AccountStatus.ERROR)
             provider_id = overrides.provider_id or row.provider_id
             settings = overrides.apply(records.settings_of(row))
             current_secret = self._open_secret(row)
-            account = records.account_of(row)
-        if password is None and overrides.is_empty():
-            return BindResult(email, account, True, account.status != AccountStatus.ERROR)
         secret, hints = _cleaned(provider_id, password) if password is not None else (current_secret, ())
         verification, diagnosis = await self._check(settings, secret, provider_id)
         with self.store.session() as session:
             row = session.get_one(AccountRow, account_id)
             self._record(session, row, verification, diagnosis, secret)
-            if verification.ok:
+            if verification.ok:  # nothing changes unless the new settings log in
+                _rename(row, name, sync_days)
                 records.apply_settings(row, provider_id, settings)
                 if password is not None:
                     self._seal(session, account_id, secret)
@@ -226,33 +241,16 @@ class AccountService:
         on_result: Callable[[importer.ImportOutcome], None] | None = None,
     ) -> importer.ImportSummary:
         """Bind every ``email,password[,name]`` row, a few at a time; one bad row never stops the rest."""
-        rows, problems = importer.read_rows(path)
-        gate = asyncio.Semaphore(self.import_concurrency)
 
-        async def bind(item: importer.ImportRow) -> importer.ImportOutcome:
-            async with gate:
-                try:
-                    result = await self.add(item.email, item.password, name=item.name, save_unverified=save_unverified)
-                except AccountError as error:
-                    outcome = importer.ImportOutcome.refused(item, error)
-                else:
-                    outcome = importer.ImportOutcome.bound(item, result)
-            if on_result is not None:
-                on_result(outcome)
-            return outcome
+        async def add(row: importer.ImportRow) -> BindResult:
+            return await self.add(row.email, row.password, name=row.name, save_unverified=save_unverified)
 
-        for problem in problems:
-            if on_result is not None:
-                on_result(problem)
-        outcomes = await asyncio.gather(*(bind(item) for item in rows))
-        return importer.ImportSummary(tuple(sorted([*problems, *outcomes], key=lambda o: o.line)))
+        return await importer.bind_all(path, add, concurrency=self.import_concurrency, on_result=on_result)
 
     # -- the steps -------------------------------------------------------------------------------------
 
     async def _settings_for(self, email: str, overrides: ServerOverrides) -> tuple[str | None, MailSettings]:
         """Provider and settings: a named provider or typed servers win; detection fills the rest."""
-        from mailhub.catalog import load_catalog
-
         catalog = load_catalog()
         if overrides.provider_id:
             provider = catalog.get(overrides.provider_id)
@@ -265,14 +263,9 @@ class AccountService:
             return provider.id, overrides.apply(provider.settings_for(email))
         if overrides.servers_complete():
             provider = catalog.by_host(overrides.imap_host or "") or catalog.by_domain(email.split("@")[1])
-            base = MailSettings(
-                imap=_typed_server(overrides.imap_port, 993),
-                smtp=_typed_server(overrides.smtp_port, 465),
-                username=email,
-            )
-            return (provider.id if provider else None), overrides.apply(base)
-        from mailhub.catalog import detect
-
+            blank = ServerSettings(host="", port=0, tls="ssl")
+            settings = overrides.apply(MailSettings(imap=blank, smtp=blank, username=email))
+            return (provider.id if provider else None), settings
         detection = await detect(email)
         if detection.settings is None:
             raise AccountError(
@@ -286,9 +279,6 @@ class AccountService:
 
     async def _check(self, settings: MailSettings, secret: Secret, provider_id: str | None) -> tuple[Any, Any]:
         """Verify IMAP + SMTP (at most ``connections_per_provider`` at once per provider) and diagnose."""
-        from mailhub.accounts.diagnosis import diagnose
-        from mailhub.accounts.verify import verify_mailbox
-
         key = provider_id or settings.imap.host
         gate = self._gates.setdefault(key, asyncio.Semaphore(self.connections_per_provider))
         async with gate:
@@ -312,12 +302,20 @@ class AccountService:
         return row
 
     def _transition(
-        self, session: Session, row: AccountRow, to: AccountStatus, reason: str, code: str | None = None
+        self,
+        session: Session,
+        row: AccountRow,
+        to: AccountStatus,
+        reason: str,
+        code: str | None = None,
+        *,
+        first: bool = False,
     ) -> None:
+        """Set the status and keep the change (from, to, reason, diagnosis code, time) in the history."""
         session.add(
             StatusChangeRow(
                 account_id=row.id,
-                from_status=row.status,
+                from_status=None if first else row.status,
                 to_status=to.value,
                 reason=reason,
                 diagnosis_code=code,
@@ -357,7 +355,10 @@ class AccountService:
                 f"Account {row.email} has no stored password; set one with `accounts edit --password-stdin`.",
                 f"账户 {row.email} 没有保存的密码；请用 `accounts edit --password-stdin` 设置。",
             )
-        return self.vault.open(row.id, SealedSecret(stored.ciphertext, stored.nonce, stored.key_id))
+        sealed = SealedSecret(stored.ciphertext, stored.nonce, stored.key_id)
+        if sealed.key_id not in self.vault.key_ids and self._reload_vault is not None:
+            self.vault = self._reload_vault()
+        return self.vault.open(row.id, sealed)
 
     def _abandon(self, account_id: int, *, keep: bool) -> None:
         """A check that did not finish: keep the account as 异常 or take it back out."""
@@ -371,15 +372,23 @@ class AccountService:
                 session.execute(delete(AccountRow).where(AccountRow.id == account_id))
 
 
+def _exists(email: str) -> AccountError:
+    return AccountError(
+        "account_exists",
+        f"{email} is already bound; use `accounts edit` to change it.",
+        f"{email} 已绑定；如需修改请使用 `accounts edit`。",
+    )
+
+
+def _rename(row: AccountRow, name: str | None, sync_days: int | None) -> None:
+    if name is not None:
+        row.name = name
+    if sync_days is not None:
+        row.sync_days = sync_days
+
+
 def _cleaned(provider_id: str | None, password: str | Secret) -> tuple[Secret, tuple[Any, ...]]:
     """The password as the provider wants it (pasted spaces removed) and the hints about its shape."""
-    from mailhub.accounts.diagnosis import password_hints
-
     plain = password.reveal() if isinstance(password, Secret) else password
     check = password_hints(provider_id, plain)
     return Secret(check.cleaned), tuple(check.hints)
-
-
-def _typed_server(port: int | None, implicit_port: int) -> ServerSettings:
-    """A typed server's TLS default: implicit TLS on 993/465, STARTTLS on any other port."""
-    return ServerSettings(host="", port=port or implicit_port, tls="ssl" if port == implicit_port else "starttls")

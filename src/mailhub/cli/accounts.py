@@ -17,11 +17,13 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from mailhub.accounts.importer import read_rows
 from mailhub.accounts.models import Account, AccountError, BindResult, ServerOverrides
 from mailhub.accounts.service import AccountService
 from mailhub.accounts.status import AccountStatus
@@ -82,7 +84,7 @@ def _service(lang: Lang) -> Iterator[AccountService]:
         service = AccountService.open()
         yield service
     except (AccountError, VaultError) as error:
-        err.print(f"[red]{error.code}[/red]: {error.message(lang)}")
+        err.print(f"[red]{error.code}[/red]: {escape(error.message(lang))}")
         raise typer.Exit(EXIT_REFUSED) from None
     finally:
         if service is not None:
@@ -93,10 +95,6 @@ def _read_password(from_stdin: bool, lang: Lang) -> Secret:
     if from_stdin:
         return Secret(sys.stdin.readline().rstrip("\r\n"))
     return Secret(typer.prompt(_word("password", lang), hide_input=True))
-
-
-def _overrides(**given: Any) -> ServerOverrides:
-    return ServerOverrides(**given)
 
 
 def _print_json(data: Any) -> None:
@@ -121,20 +119,36 @@ def diagnosis_panel(diagnosis: dict[str, Any], lang: Lang) -> Panel:
     causes = diagnosis.get("likely_causes") or []
     if causes:
         parts.append(Text(f"\n{_word('likely', lang)}", style="bold"))
+        grid = _grid()
         for cause in causes:
-            line = f"• {_localized(cause.get('text'), lang)}"
             check = _localized(cause.get("how_to_check"), lang)
-            parts.append(Text(line + (f"\n   {_word('check', lang)}: {check}" if check else "")))
+            text = Text(_localized(cause.get("text"), lang))
+            if check:
+                text.append(f"\n{_word('check', lang)}: {check}", style="dim")
+            grid.add_row("•", text)
+        parts.append(grid)
     steps = diagnosis.get("steps") or []
     if steps:
         parts.append(Text(f"\n{_word('fix', lang)}", style="bold"))
+        grid = _grid()
         for number, step in enumerate(steps, 1):
-            link = step.get("link")
-            parts.append(Text(f"{number}. {_localized(step.get('text'), lang)}" + (f"\n   {link}" if link else "")))
+            text = Text(_localized(step.get("text"), lang))
+            if step.get("link"):
+                text.append(f"\n{step['link']}", style="blue underline")
+            grid.add_row(f"{number}.", text)
+        parts.append(grid)
     if diagnosis.get("reply"):
         parts.append(Text(f"\n{_word('reply', lang)}: {diagnosis['reply']}", style="dim"))
     title = f"{_word('cause', lang)}: {_localized(diagnosis.get('title'), lang)} [{diagnosis.get('code')}]"
-    return Panel(Group(*parts), title=title, border_style="red", title_align="left")
+    return Panel(Group(*parts), title=Text(title), border_style="red", title_align="left")
+
+
+def _grid() -> Table:
+    """Two columns, a marker and a text that folds (Chinese has no spaces to wrap at)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
 
 
 def _show_account(account: Account, lang: Lang) -> None:
@@ -143,8 +157,12 @@ def _show_account(account: Account, lang: Lang) -> None:
         line.append(f"  ({account.name})")
     console.print(line)
     s = account.settings
-    console.print(f"  IMAP {s.imap.host}:{s.imap.port} {s.imap.tls}   SMTP {s.smtp.host}:{s.smtp.port} {s.smtp.tls}")
-    console.print(f"  {account.provider_id or '-'}   user {s.username}   sync_days {account.sync_days or '-'}")
+    console.print(
+        Text(
+            f"  IMAP {s.imap.host}:{s.imap.port} {s.imap.tls}   SMTP {s.smtp.host}:{s.smtp.port} {s.smtp.tls}\n"
+            f"  {account.provider_id or '-'}   user {s.username}   sync_days {account.sync_days or '-'}"
+        )
+    )
     diagnosis = account.diagnosis_for(lang)
     if account.status == AccountStatus.ERROR and diagnosis:
         console.print(diagnosis_panel(diagnosis, lang))
@@ -156,10 +174,8 @@ def _report(result: BindResult, lang: Lang, as_json: bool) -> int:
     if as_json:
         _print_json(result.to_dict(lang))
         return code
-    for hint in result.hints:
-        to_dict = getattr(hint, "to_dict", None)
-        text = to_dict(lang) if callable(to_dict) else hint
-        err.print(f"[yellow]{_word('hint', lang)}[/yellow]: {_localized(_hint_text(text), lang)}")
+    for hint in result.to_dict(lang)["hints"]:
+        err.print(f"[yellow]{_word('hint', lang)}[/yellow]: {escape(str(hint['text']))}")
     if result.account is not None:
         _show_account(result.account, lang)
         if result.diagnosis is not None and result.account.status != AccountStatus.ERROR:
@@ -170,12 +186,6 @@ def _report(result: BindResult, lang: Lang, as_json: bool) -> int:
             console.print(diagnosis_panel(result.diagnosis.to_dict(lang), lang))
         console.print(_word("not_saved", lang))
     return code
-
-
-def _hint_text(hint: Any) -> Any:
-    if isinstance(hint, dict):
-        return hint.get("text") or hint.get("message") or hint
-    return hint
 
 
 @app.command()
@@ -200,7 +210,7 @@ def add(
     chosen = _lang(lang)
     _check_tls(imap_tls, smtp_tls)
     secret = _read_password(password_stdin, chosen)
-    overrides = _overrides(
+    overrides = ServerOverrides(
         provider_id=provider,
         imap_host=imap_host,
         imap_port=imap_port,
@@ -263,8 +273,11 @@ def show(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None
     console.print(table)
     if detail.last_verification is not None:
         last = detail.last_verification
-        console.print(f"IMAP: {'ok' if last.imap_ok else last.imap_failure}  {last.imap_reply or ''}")
-        console.print(f"SMTP: {'ok' if last.smtp_ok else last.smtp_failure}  {last.smtp_reply or ''}")
+        for name, ok, failure, reply in (
+            ("IMAP", last.imap_ok, last.imap_failure, last.imap_reply),
+            ("SMTP", last.smtp_ok, last.smtp_failure, last.smtp_reply),
+        ):
+            console.print(Text(f"{name}: {'ok' if ok else failure}  {reply or ''}"))
 
 
 @app.command()
@@ -318,7 +331,7 @@ def edit(
     chosen = _lang(lang)
     _check_tls(imap_tls, smtp_tls)
     secret = _read_password(True, chosen) if password_stdin else None
-    overrides = _overrides(
+    overrides = ServerOverrides(
         provider_id=provider,
         imap_host=imap_host,
         imap_port=imap_port,
@@ -380,8 +393,8 @@ def import_csv(
             def advance(_outcome: Any) -> None:
                 progress.advance(task)
 
-            rows, problems = _count(file)
-            progress.update(task, total=rows + problems)
+            rows, problems = read_rows(file)
+            progress.update(task, total=len(rows) + len(problems))
             summary = asyncio.run(service.import_csv(file, save_unverified=save_unverified, on_result=advance))
     if as_json:
         _print_json(summary.to_dict(chosen))
@@ -404,10 +417,3 @@ def import_csv(
         console.print("  ".join(f"{status}: {count}" for status, count in sorted(summary.counts.items())))
     all_normal = all(outcome.status == "normal" for outcome in summary.outcomes)
     raise typer.Exit(EXIT_OK if all_normal else EXIT_ERROR)
-
-
-def _count(file: Path) -> tuple[int, int]:
-    from mailhub.accounts.importer import read_rows
-
-    rows, problems = read_rows(file)
-    return len(rows), len(problems)

@@ -1,6 +1,6 @@
 """The hub's store: SQLAlchemy 2 models and sessions, Alembic migrations applied on open."""
 
-from mailhub.store.engine import Store, current_revision, head_revision, migrate, normalize_url, open_store
+from mailhub.store.engine import Store, current_revisions, head_revisions, migrate, normalize_url, open_store
 from mailhub.store.models import AccountRow, Base, SecretRow, StatusChangeRow, VerificationRow
 
 __all__ = [
@@ -10,8 +10,8 @@ __all__ = [
     "StatusChangeRow",
     "Store",
     "VerificationRow",
-    "current_revision",
-    "head_revision",
+    "current_revisions",
+    "head_revisions",
     "migrate",
     "normalize_url",
     "open_store",

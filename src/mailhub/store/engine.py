@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,10 @@ def create_store_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only from the start (SQLite gives -wal/-shm the same mode): it holds who binds what.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -63,17 +67,18 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    """The newest migration this code knows."""
+def head_revisions() -> frozenset[str]:
+    """The newest migrations this code knows. Each feature (mail, outbox, events, web) branches off the
+    accounts revision, so several heads are normal; ``migrate`` applies them all."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at (None for an empty database)."""
+def current_revisions(engine: Engine) -> frozenset[str]:
+    """The migrations the database is at (empty for an empty database)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 @contextlib.contextmanager
@@ -102,11 +107,10 @@ def _migration_lock(engine: Engine, connection: Connection) -> Iterator[None]:
 
 def migrate(engine: Engine) -> None:
     """Bring the database to the newest schema (a no-op when it is already there)."""
-    head = head_revision()
-    if current_revision(engine) == head:
+    if current_revisions(engine) == head_revisions():
         return
     with engine.connect() as connection, _migration_lock(engine, connection):
-        command.upgrade(_alembic_config(connection), "head")
+        command.upgrade(_alembic_config(connection), "heads")
         connection.commit()
 
 
