@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailhub.sandbox.imap.encode import string
-from mailhub.sandbox.imap.fetch import parse_fetch_items
+from mailhub.sandbox.imap.fetch import parse_fetch_items, render
 from mailhub.sandbox.imap.parser import Atom, ParseError, parse_command, tokenize
 from mailhub.sandbox.imap.search import parse_search
 from mailhub.sandbox.imap.sequence import parse_sequence_set
+from mailhub.sandbox.mailstore.model import MessageRow, header_size
 
 ATOM_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\\.:*$-_")
 atoms = st.text(ATOM_CHARS, min_size=1, max_size=12).map(Atom)
@@ -81,3 +82,30 @@ def test_sequence_sets_give_ordered_ranges_or_parse_error(text, largest) -> None
     except ParseError:
         return
     assert all(low <= high for low, high in ranges)
+
+
+MIME_PIECES = st.sampled_from(
+    [
+        b"Content-Type: multipart/mixed; boundary=b\r\n",
+        b"Content-Type: message/rfc822\r\n",
+        b"Content-Type: text/plain; charset=gb18030\r\n",
+        b"Content-Disposition: attachment; filename*=utf-8''%E6%8A%A5.pdf\r\n",
+        b'From: "x" <a@b>, broken <\r\n',
+        b"Subject: =?GB18030?B?sai827Wl?=\r\n",
+        b"\r\n",
+        b"--b\r\n",
+        b"--b--\r\n",
+        b"\xff\xfe\x80 body\r\n",
+        b" folded\r\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MIME_PIECES | st.binary(max_size=20), max_size=25))
+def test_fetch_of_any_stored_message_never_crashes(pieces) -> None:
+    raw = b"".join(pieces)
+    row = MessageRow(1, "", 0.0, len(raw), header_size(raw), 1, raw)
+    items = [Atom(i) for i in ("ENVELOPE", "BODYSTRUCTURE", "BODY", "BODY.PEEK[1.2.MIME]", "BODY.PEEK[2.1.TEXT]")]
+    answer = b"".join(render(row, 1, parse_fetch_items(items, True)))
+    assert answer.startswith(b"* 1 FETCH (UID 1 ") and answer.endswith(b")\r\n")

@@ -6,6 +6,7 @@ import os
 import random
 import socket
 import ssl
+import time
 
 import pytest
 from conftest_imap import (  # noqa: F401  (fixture)
@@ -147,3 +148,21 @@ def test_starttls_refuses_commands_pipelined_after_it(imap: RunningImap) -> None
     talk.line()
     talk.sock.sendall(b"s1 STARTTLS\r\ns2 CAPABILITY\r\n")
     assert talk.line().startswith(b"* BYE ")
+
+
+def test_a_client_that_stops_reading_is_dropped(imap: RunningImap) -> None:
+    talk = logged_in(imap)
+    big = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 1000  # 1 MB
+    imap.sandbox.mail.deliver_many(ADDRESS, [big] * 24)  # more than the socket buffers on both sides hold
+    talk.command("SELECT INBOX")
+
+    def shorten() -> None:
+        imap.server.idle_timeout = 0.3  # type: ignore[union-attr]
+
+    imap.on_server(shorten)
+    talk.send("f1 FETCH 1:* (BODY.PEEK[])")  # and never read the answer
+    deadline = time.monotonic() + 30  # an upper bound against hanging, not a timing assumption
+    while imap.on_server(lambda: imap.server.session_count) and time.monotonic() < deadline:  # type: ignore[union-attr]
+        time.sleep(0.05)
+    assert imap.on_server(lambda: imap.server.session_count) == 0  # type: ignore[union-attr]
+    talk.close()

@@ -60,11 +60,14 @@ def test_flags_are_canonical_and_changes_bump_modseq(store: MailStore) -> None:
     (row,) = store.rows(inbox.id, [(uid, uid)], with_raw=False)
     assert row.flags == "\\Seen $Work"
     before = store.highest_modseq(inbox.id)
-    assert store.store_flags(inbox.id, [uid], "+", ["\\SEEN"])[0][3] is False  # no change, no new modseq
+    assert store.store_flags(inbox.id, [uid], "+", ["\\SEEN"])[0].changed is False  # no change, no new modseq
     assert store.highest_modseq(inbox.id) == before
-    (_uid, flags, modseq, changed) = store.store_flags(inbox.id, [uid], "-", ["$work"])[0]
-    assert (flags, changed) == ("\\Seen", True) and modseq > before
-    assert store.changes_since(inbox.id, before) == [(uid, "\\Seen", modseq)]
+    change = store.store_flags(inbox.id, [uid], "-", ["$work"])[0]
+    assert (change.flags, change.changed) == ("\\Seen", True) and change.modseq > before
+    assert store.changes_since(inbox.id, before) == [(uid, "\\Seen", change.modseq)]
+    # CONDSTORE: a message changed after the client's mod-sequence is left alone
+    conflict = store.store_flags(inbox.id, [uid], "+", ["\\Flagged"], unchanged_since=before)[0]
+    assert conflict.conflict and conflict.flags == "\\Seen"
 
 
 def test_copy_move_and_expunge(store: MailStore) -> None:

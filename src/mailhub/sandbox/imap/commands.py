@@ -22,7 +22,7 @@ async def noop(session: Session, command: Command) -> bytes:
 async def logout(session: Session, command: Command) -> bytes | None:
     session.write(b"* BYE " + session.edition.imap_text("logout_bye").encode() + b"\r\n")
     session.write(command.tag.encode() + b" OK LOGOUT completed\r\n")
-    await session.writer.drain()
+    await session.flush()
     raise Disconnect
 
 
@@ -47,7 +47,12 @@ async def id_command(session: Session, command: Command) -> bytes:
 async def enable(session: Session, command: Command) -> bytes:
     if not command.args:
         raise Bad("ENABLE needs capability names")
-    session.write(b"* ENABLED\r\n")  # nothing we offer needs enabling yet
+    enabled = []
+    for token in command.args:
+        if as_text(token).upper() == "CONDSTORE":
+            session.condstore = True
+            enabled.append(b" CONDSTORE")
+    session.write(b"* ENABLED" + b"".join(enabled) + b"\r\n")
     return b"OK ENABLE completed"
 
 

@@ -7,7 +7,8 @@ response string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from mailhub.sandbox.imap import mime
 from mailhub.sandbox.imap.encode import flag_list, internal_date
@@ -61,7 +62,22 @@ class FetchRequest:
 
 
 def parse_fetch_items(token: Token, uid_command: bool) -> FetchRequest:
-    """The items of ``FETCH <set> <items>``: one atom, a macro, or a parenthesised list."""
+    """The items of ``FETCH <set> <items>``: one atom, a macro, or a parenthesised list.
+
+    Sync tools send the same item list thousands of times (one UID per command), so answers are cached.
+    """
+    flat = token if isinstance(token, list) else [token]
+    if all(isinstance(t, Atom) for t in flat):
+        return _cached_items(tuple(flat), isinstance(token, list), uid_command)
+    return _parse_fetch_items(token, uid_command)
+
+
+@lru_cache(maxsize=256)
+def _cached_items(atoms: tuple[Atom, ...], listed: bool, uid_command: bool) -> FetchRequest:
+    return _parse_fetch_items(list(atoms) if listed else atoms[0], uid_command)
+
+
+def _parse_fetch_items(token: Token, uid_command: bool) -> FetchRequest:
     tokens = token if isinstance(token, list) else [token]
     if not tokens:
         raise ParseError("empty FETCH item list")
@@ -81,6 +97,13 @@ def parse_fetch_items(token: Token, uid_command: bool) -> FetchRequest:
                     (i.startswith("RFC822") and i != "RFC822.SIZE") for i in items)  # fmt: skip
     sets_seen = any((isinstance(i, Section) and not i.peek) or i in ("RFC822", "RFC822.TEXT") for i in items)
     return FetchRequest(tuple(items), needs_raw, sets_seen)
+
+
+def with_modseq(request: FetchRequest) -> FetchRequest:
+    """CONDSTORE is on: an answer that carries FLAGS (asked for, or added by an implicit \\Seen) gets MODSEQ."""
+    if "MODSEQ" in request.items or not ("FLAGS" in request.items or request.sets_seen):
+        return request
+    return replace(request, items=(*request.items, "MODSEQ"))
 
 
 def _parse_section(item: str) -> Section:
@@ -164,6 +187,8 @@ def render(row: MessageRow, seq: int, request: FetchRequest, add_flags: bool = F
     items: tuple[str | Section, ...] = request.items
     if add_flags and "FLAGS" not in items:
         items = (*items, "FLAGS")
+        if "MODSEQ" in items:  # keep MODSEQ last, next to the FLAGS it dates
+            items = (*(i for i in items if i != "MODSEQ"), "MODSEQ")
     for item in items:
         out.append(b"" if first else b" ")
         first = False

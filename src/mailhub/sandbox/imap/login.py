@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import inspect
 import logging
 
 from mailhub.sandbox.imap.parser import Command, as_text
 from mailhub.sandbox.imap.session import Bad, Disconnect, No, Session, State
-from mailhub.sandbox.security.decision import Decision, Protocol
+from mailhub.sandbox.security.decision import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ async def starttls(session: Session, command: Command) -> bytes | None:
         session.write(b"* BYE STARTTLS must be the last command in its packet\r\n")
         raise Disconnect
     session.write(command.tag.encode() + b" OK Begin TLS negotiation now\r\n")
-    await session.writer.drain()
+    await session.flush()
     try:
         await session.writer.start_tls(session.sandbox.tls.server_context())
     except Exception as exc:  # a failed handshake ends this connection only
@@ -69,7 +68,7 @@ async def authenticate(session: Session, command: Command) -> bytes:
 async def _sasl_step(session: Session, challenge: bytes, initial: str | None) -> bytes:
     if initial is None:
         session.write(b"+ " + challenge + b"\r\n")
-        await session.writer.drain()
+        await session.flush()
         line = await session.read_continuation()
         if line is None:
             raise Disconnect
@@ -89,10 +88,7 @@ async def _sasl_step(session: Session, challenge: bytes, initial: str | None) ->
 async def _authenticate(session: Session, username: str, secret: str, done: bytes) -> bytes:
     if not session.tls:
         return session.sandbox.edition_for(username, None).imap_text("tls_required").encode()
-    decision = session.sandbox.security.authenticate(username, secret, Protocol.IMAP, session.peer_ip)
-    if inspect.isawaitable(decision):
-        decision = await decision
-    assert isinstance(decision, Decision)
+    decision = await session.sandbox.security.authenticate_async(username, secret, Protocol.IMAP, session.peer_ip)
     if not decision.allowed or decision.denial is not None:
         edition = session.sandbox.edition_for(username, session.server_name)
         return edition.imap_auth_failure(decision.denial).encode()  # type: ignore[arg-type]

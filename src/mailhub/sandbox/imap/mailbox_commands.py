@@ -49,7 +49,11 @@ async def _open(session: Session, command: Command, read_only: bool) -> bytes:
     if edition.requires_id_before_select and not session.id_sent:
         session.unselect()
         return edition.imap_text("unsafe_login").encode()
-    if len(command.args) != 1:
+    if len(command.args) == 2 and isinstance(command.args[1], list):
+        if [as_text(p).upper() for p in command.args[1]] != ["CONDSTORE"]:
+            raise Bad("the only SELECT parameter is CONDSTORE")
+        session.condstore = True
+    elif len(command.args) != 1:
         raise Bad(f"{command.name} takes one mailbox name")
     session.unselect()
     box = _existing(session, _name(session, command))
@@ -65,6 +69,8 @@ async def _open(session: Session, command: Command, read_only: bool) -> bytes:
             b"* OK [UIDNEXT %d] predicted next UID\r\n" % box.uidnext,
         ]
     )
+    if session.condstore:
+        session.write(b"* OK [HIGHESTMODSEQ %d] highest\r\n" % selected.modseq)
     session.select(selected)
     mode = b"READ-ONLY" if read_only else b"READ-WRITE"
     return b"OK [" + mode + b"] " + command.name.encode() + b" completed"

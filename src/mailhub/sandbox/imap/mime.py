@@ -72,18 +72,28 @@ def _entity(raw: bytes, start: int, end: int, depth: int) -> Part:
 
 
 def _split(raw: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
-    """Byte ranges of the body parts between ``--boundary`` delimiter lines."""
-    delimiter = re.compile(rb"(?:^|\r\n)--" + re.escape(boundary) + rb"(--)?[ \t]*(?:\r\n|$)", re.MULTILINE)
+    """Byte ranges of the body parts between ``--boundary`` delimiter lines (plain ``find``: boundaries are
+    unique per message, so a compiled pattern per boundary would cost more than the split itself)."""
+    marker = b"--" + boundary
     ranges: list[tuple[int, int]] = []
     part_start: int | None = None
-    for match in delimiter.finditer(raw, start, end):
-        if match.start() != start and not raw.startswith(b"\r\n", match.start()):
-            continue  # "^" matched after a bare LF: not a delimiter line
+    pos = start
+    while (found := raw.find(marker, pos, end)) >= 0:
+        after = found + len(marker)
+        closing = raw.startswith(b"--", after) and after + 2 <= end
+        line_end = after + 2 if closing else after
+        while line_end < end and raw[line_end] in b" \t":
+            line_end += 1
+        at_line_start = found == start or (found - 2 >= start and raw[found - 2 : found] == b"\r\n")
+        if not at_line_start or not (line_end == end or raw.startswith(b"\r\n", line_end)):
+            pos = found + 1
+            continue
         if part_start is not None:
-            ranges.append((part_start, match.start()))
-        if match.group(1):
+            part_end = found - 2 if found != start else found  # the CRLF before it belongs to the delimiter
+            ranges.append((part_start, max(part_start, part_end)))
+        if closing:
             return ranges
-        part_start = match.end()
+        part_start = pos = min(line_end + 2, end)
     if part_start is not None:
         ranges.append((part_start, end))  # no closing delimiter: the last part runs to the end
     return ranges

@@ -64,6 +64,7 @@ Predicate = Callable[[Candidate], bool]
 class Search:
     matches: Predicate
     needs_raw: bool
+    uses_modseq: bool = False  # the answer then ends with (MODSEQ <highest>) (RFC 7162)
 
 
 def parse_search(tokens: list[Token]) -> Search:
@@ -74,7 +75,7 @@ def parse_search(tokens: list[Token]) -> Search:
     predicates = []
     while not reader.done:
         predicates.append(reader.criterion())
-    return Search(_all(predicates), reader.needs_raw)
+    return Search(_all(predicates), reader.needs_raw, reader.uses_modseq)
 
 
 def _all(predicates: list[Predicate]) -> Predicate:
@@ -86,6 +87,7 @@ class _Reader:
         self.tokens = tokens
         self.pos = 0
         self.needs_raw = False
+        self.uses_modseq = False
 
     @property
     def done(self) -> bool:
@@ -123,6 +125,7 @@ class _Reader:
             while not inner.done:
                 predicates.append(inner.criterion())
             self.needs_raw |= inner.needs_raw
+            self.uses_modseq |= inner.uses_modseq
             if not predicates:
                 raise ParseError("empty parenthesised criteria")
             return _all(predicates)
@@ -154,6 +157,12 @@ class _Reader:
         if key in ("SENTBEFORE", "SENTON", "SENTSINCE"):
             self.needs_raw = True
             return _date_test(key[4:], self.date(), _sent_day)
+        if key == "MODSEQ":
+            if not self.done and isinstance(self.tokens[self.pos], bytes):
+                self.take()  # entry name and type: the sandbox keeps one mod-sequence per message
+                self.take()
+            modseq, self.uses_modseq = self.number(), True
+            return lambda c: c.row.modseq >= modseq
         if key == "UID":
             text = self.text()
             return lambda c: contains(parse_sequence_set(text, c.largest_uid), c.row.uid)

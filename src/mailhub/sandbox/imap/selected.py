@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from mailhub.sandbox.imap.encode import flag_list
-from mailhub.sandbox.mailstore import Mailbox, MailboxWatch, MailStore
+from mailhub.sandbox.mailstore import FlagChange, Mailbox, MailboxWatch, MailStore
 
 
 class SelectedMailbox:
@@ -59,13 +59,13 @@ class SelectedMailbox:
     def largest_uid(self) -> int:
         return self.uids[-1] if self.uids else 0
 
-    def note_own_flags(self, changes: list[tuple[int, str, int, bool]]) -> None:
+    def note_own_flags(self, changes: list[FlagChange]) -> None:
         """Flag changes this session has just told its client about; not repeated by ``updates``."""
-        for uid, _flags, modseq, changed in changes:
-            if changed:
-                self._own[uid] = modseq
+        for change in changes:
+            if change.changed:
+                self._own[change.uid] = change.modseq
 
-    def updates(self, allow_expunge: bool) -> list[bytes]:
+    def updates(self, allow_expunge: bool, with_modseq: bool = False) -> list[bytes]:
         """Untagged EXPUNGE / EXISTS / FETCH FLAGS lines for what changed since the last call.
 
         ``allow_expunge`` is false during FETCH, STORE and SEARCH (RFC 3501 §7.4.1): expunges wait, and the
@@ -94,7 +94,8 @@ class SelectedMailbox:
                 continue
             seq = self.seq_of(uid)
             if seq is not None:
-                lines.append(b"* %d FETCH (UID %d FLAGS %s)\r\n" % (seq, uid, flag_list(flags)))
+                tail = b" MODSEQ (%d)" % modseq if with_modseq else b""
+                lines.append(b"* %d FETCH (UID %d FLAGS %s%s)\r\n" % (seq, uid, flag_list(flags), tail))
         self._own.clear()
         return lines
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from typing import TYPE_CHECKING
 
 from mailhub.sandbox.imap.session import Session
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
     from mailhub.sandbox.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
+
+
+def _tune_socket(writer: asyncio.StreamWriter) -> None:
+    """Answers go out at once (no Nagle delay on a short tagged line after a literal)."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
 
 APPEND_LITERAL_LIMIT = 64 * 1024 * 1024
 COMMAND_LITERAL_LIMIT = 64 * 1024  # any other command: user names, passwords, search strings
@@ -73,6 +83,7 @@ class ImapServer:
         return len(self._sessions)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: bool) -> None:
+        _tune_socket(writer)
         session = Session(self, reader, writer, tls)
         self._sessions.add(session)
         task = asyncio.current_task()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BASE_CAPABILITIES = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN"
+BASE_CAPABILITIES = (
+    "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN CONDSTORE"
+)
+
+
+REVOKE_GRACE = 5.0  # seconds a revoked session may take to finish the answer it is writing
 
 
 class State(Enum):
@@ -59,8 +65,12 @@ class Session:
         self.address: str | None = None
         self.selected: SelectedMailbox | None = None
         self.id_sent = False
+        self.condstore = False  # RFC 7162: once on, every FETCH answer with FLAGS also carries MODSEQ
         self.session_token: int | None = None
         self.closed = False
+        self._out: list[bytes] = []
+        self.busy = False  # inside a command that writes (a BYE now could land inside a literal)
+        self.revoked = False
         peer = writer.get_extra_info("peername")
         self.peer_ip: str = peer[0] if peer else "unknown"
 
@@ -86,15 +96,16 @@ class Session:
 
         try:
             self.write(b"* OK " + self.edition.imap_greeting.encode() + b"\r\n")
-            await self.writer.drain()
+            await self.flush()
             while not self.closed:
                 segments = await self._read_command()
                 if segments is None:
                     break
                 if not segments:  # a refused literal: already answered
+                    await self.flush()
                     continue
                 await self._execute(segments, COMMANDS)
-                await self.writer.drain()
+                await self.flush()
         except Disconnect:
             pass
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
@@ -118,6 +129,7 @@ class Session:
         if self.state not in states:
             self.write(f"{command.tag} BAD {command.name} is not valid in the {self.state.value} state\r\n".encode())
             return
+        self.busy = True
         try:
             tail = await handler(self, command)
         except Bad as exc:
@@ -128,6 +140,16 @@ class Session:
             tail = b"NO " + str(exc).encode()
         except MailStoreError as exc:
             tail = b"NO " + (str(exc) or type(exc).__name__).encode()
+        except (Disconnect, ConnectionError, asyncio.IncompleteReadError):
+            raise
+        except Exception:  # a bug in one command: say so, keep the session
+            log.exception("imap %s from %s failed", command.name, self.peer_ip)
+            tail = b"NO [SERVERBUG] internal error"
+        finally:
+            self.busy = False
+        if self.revoked:
+            self._say_revoked()
+            raise Disconnect
         if tail is not None:
             # Sequence numbers must not shift under FETCH, STORE and SEARCH (RFC 3501 §7.4.1).
             self.send_updates(allow_expunge=command.name not in ("FETCH", "STORE", "SEARCH"))
@@ -151,7 +173,8 @@ class Session:
                 return []
             if announced.synchronizing:
                 self.write(b"+ Ready for literal data\r\n")
-                await self.writer.drain()
+                await self.flush()
+                self._ack_quickly()
             segments.append(await self._timed(self.reader.readexactly(announced.size)))
             line = await self._read_line()
             if line is None:
@@ -159,6 +182,15 @@ class Session:
             segments.append(line)
             total += len(line)
         return segments
+
+    def _ack_quickly(self) -> None:
+        """Acknowledge the literal at once: clients such as imaplib send the literal and its CRLF in two
+        writes, and with Nagle on their side the CRLF would wait for our delayed ACK (~40 ms per APPEND)."""
+        sock = self.writer.get_extra_info("socket")
+        quickack = getattr(socket, "TCP_QUICKACK", None)
+        if sock is not None and quickack is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
 
     async def read_continuation(self) -> bytes | None:
         """One client line during AUTHENTICATE (no literals there)."""
@@ -176,24 +208,41 @@ class Session:
 
     async def _timed(self, awaitable: Awaitable[bytes]) -> bytes:
         try:
-            return await asyncio.wait_for(awaitable, self.server.idle_timeout)
+            async with asyncio.timeout(self.server.idle_timeout):  # cheaper than wait_for: no extra task
+                return await awaitable
         except TimeoutError:
             self.write(b"* BYE autologout; idle for too long\r\n")
             raise Disconnect from None
 
     # -- writing ---------------------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
+        """Queue bytes for the client; ``flush`` sends them (one TLS write per answer, not one per piece)."""
         if not self.closed:
-            self.writer.write(data)
+            self._out.append(data)
 
     def write_lines(self, chunks: list[bytes]) -> None:
         if not self.closed:
-            self.writer.writelines(chunks)
+            self._out += chunks
+
+    async def flush(self) -> None:
+        """Send what is queued and wait until the socket has taken it (a client that stops reading is
+        dropped after the idle timeout, so it cannot hold a session open forever)."""
+        self._send_queued()
+        try:
+            async with asyncio.timeout(self.server.idle_timeout):
+                await self.writer.drain()
+        except TimeoutError:
+            raise Disconnect from None
+
+    def _send_queued(self) -> None:
+        if self._out and not self.closed:
+            self.writer.write(b"".join(self._out))
+        self._out.clear()
 
     def send_updates(self, allow_expunge: bool = True) -> None:
         """Tell the client what other sessions changed in the selected mailbox."""
         if self.selected is not None:
-            self.write_lines(self.selected.updates(allow_expunge))
+            self.write_lines(self.selected.updates(allow_expunge, with_modseq=self.condstore))
 
     # -- the selected mailbox --------------------------------------------------------------------------------
     def select(self, selected: SelectedMailbox) -> None:
@@ -210,10 +259,21 @@ class Session:
 
     # -- ending -----------------------------------------------------------------------------------------
     def revoke(self) -> None:
-        """The client password that opened this session was deleted: say why and hang up (even in IDLE)."""
+        """The client password that opened this session was deleted: say why and hang up (even in IDLE).
+
+        In the middle of a command's answer the BYE waits for the answer's end (long FETCHes stop early), so it
+        never lands inside a literal; a client that stops reading is cut off after ``REVOKE_GRACE`` seconds.
+        """
         self.session_token = None  # the registry already dropped us
-        self.write(b"* BYE " + self.edition.imap_text("revoked_bye").encode() + b"\r\n")
+        self.revoked = True
+        if self.busy:
+            asyncio.get_running_loop().call_later(REVOKE_GRACE, self.close_quietly)
+            return
+        self._say_revoked()
         self.close_quietly()
+
+    def _say_revoked(self) -> None:
+        self.write(b"* BYE " + self.edition.imap_text("revoked_bye").encode() + b"\r\n")
 
     def close_quietly(self) -> None:
         if self.session_token is not None:
@@ -221,6 +281,8 @@ class Session:
             self.session_token = None
         self.unselect()
         if not self.closed:
+            with contextlib.suppress(Exception):
+                self._send_queued()  # a BYE still queued goes out before the close
             self.closed = True
             with contextlib.suppress(Exception):
                 self.writer.close()

@@ -6,7 +6,14 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from mailhub.sandbox import db
-from mailhub.sandbox.mailstore.model import MessageRow, NoSuchMailbox, canonical_flags, join_flags, split_flags
+from mailhub.sandbox.mailstore.model import (
+    FlagChange,
+    MessageRow,
+    NoSuchMailbox,
+    canonical_flags,
+    join_flags,
+    split_flags,
+)
 from mailhub.sandbox.mailstore.notifier import ChangeNotifier
 
 _META = "m.uid, m.flags, m.internal_date, m.size, m.header_size, m.modseq"
@@ -54,19 +61,25 @@ class MessageRows:
         return found
 
     def store_flags(
-        self, mailbox_id: int, uids: Sequence[int], mode: str, flags: Iterable[str]
-    ) -> list[tuple[int, str, int, bool]]:
-        """STORE: ``mode`` is ``"+"`` (add), ``"-"`` (remove) or ``""`` (replace).
-
-        Returns (uid, flags, modseq, changed) of every message still present; only changes get a new modseq.
-        """
+        self,
+        mailbox_id: int,
+        uids: Sequence[int],
+        mode: str,
+        flags: Iterable[str],
+        unchanged_since: int | None = None,
+    ) -> list[FlagChange]:
+        """STORE: ``mode`` is ``"+"`` (add), ``"-"`` (remove) or ``""`` (replace), for every message still
+        present; only real changes get a new modseq. With ``unchanged_since`` (CONDSTORE), messages changed after
+        that modseq are left alone and reported as conflicts."""
         wanted = canonical_flags(flags)
         lowered = {f.lower() for f in wanted}
-        result: list[tuple[int, str, int, bool]] = []
-        changed = False
+        result: list[FlagChange] = []
         with db.Transaction(self.conn) as conn:
             modseq = None
             for uid, current, row_modseq in self._flag_rows(mailbox_id, uids):
+                if unchanged_since is not None and row_modseq > unchanged_since:
+                    result.append(FlagChange(uid, current, row_modseq, False, conflict=True))
+                    continue
                 present = split_flags(current)
                 if mode == "+":
                     new = join_flags([*present, *wanted])
@@ -81,9 +94,9 @@ class MessageRows:
                         "UPDATE mail_message SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
                         (new, modseq, mailbox_id, uid),
                     )
-                    row_modseq, changed = modseq, True
-                result.append((uid, new, row_modseq, new != current))
-        if changed:
+                    row_modseq = modseq
+                result.append(FlagChange(uid, new, row_modseq, new != current))
+        if any(change.changed for change in result):
             self.notifier.changed(mailbox_id)
         return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SYSTEM_FLAGS = {f.lower(): f for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft")}
 STANDARD_MAILBOXES = (
@@ -61,6 +62,17 @@ class MessageRow:
     header_size: int
     modseq: int
     raw: bytes | None
+
+
+class FlagChange(NamedTuple):
+    """One message after STORE: ``changed`` when its flags moved (it got a new ``modseq``); ``conflict`` when
+    CONDSTORE's UNCHANGEDSINCE kept it as it was because it had changed since."""
+
+    uid: int
+    flags: str
+    modseq: int
+    changed: bool
+    conflict: bool = False
 
 
 def canonical_flags(flags: Iterable[str]) -> list[str]:
