@@ -20,6 +20,15 @@ from mailhub.sandbox.sandbox import Sandbox
 from mailhub.sandbox.service import SandboxService
 
 ANY_PORT = {"imaps": 0, "imap": 0, "smtps": 0, "submission": 0}
+WITH_CONSOLE = {**ANY_PORT, "console": 0}  # the web console too (src/mailhub/sandbox/console)
+
+
+async def _cancel_leftover_tasks() -> None:
+    """End connection tasks that outlived the listeners, so the loop stops without pending-task warnings."""
+    leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 class RunningSandbox:
@@ -38,15 +47,21 @@ class RunningSandbox:
     def ca_file(self) -> Path:
         return self.sandbox.tls.ca_file
 
+    @property
+    def console_url(self) -> str:
+        """The web console's base URL, e.g. ``http://127.0.0.1:40123`` (no trailing slash)."""
+        return f"http://{self.host}:{self.ports['console']}"
+
     def start(self) -> None:
         self._thread.start()
-        self._service = SandboxService(Sandbox(self.data_dir), self.host, ANY_PORT)
+        self._service = SandboxService(Sandbox(self.data_dir), self.host, WITH_CONSOLE)
         self.ports = self.run(self._service.start())
 
     def stop(self) -> None:
         if self._service is not None:
             self.run(self._service.stop())
             self._service.sandbox.close()
+        self.run(_cancel_leftover_tasks())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self.sandbox.close()
