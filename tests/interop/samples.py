@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
 from email.header import Header, decode_header, make_header
@@ -47,3 +48,20 @@ def subject_of(raw: bytes) -> str:
     """The Subject as a mail client displays it (encoded words decoded)."""
     value = email.message_from_bytes(raw)["Subject"]
     return str(make_header(decode_header(value))) if value else ""
+
+
+def imap_utf7(name: str) -> str:
+    """RFC 3501 modified UTF-7, how IMAP spells folder names like 客户: runs of non-ASCII become
+    ``&`` + base64 of UTF-16BE (``,`` for ``/``, no padding) + ``-``; ``&`` itself becomes ``&-``."""
+    out, run = [], ""
+    for char in name + "\0":  # a sentinel flushes the last run
+        if " " <= char <= "~" or char == "\0":
+            if run:
+                encoded = base64.b64encode(run.encode("utf-16-be")).decode("ascii").rstrip("=")
+                out.append("&" + encoded.replace("/", ",") + "-")
+                run = ""
+            if char != "\0":
+                out.append("&-" if char == "&" else char)
+        else:
+            run += char
+    return "".join(out)

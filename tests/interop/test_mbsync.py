@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import imaplib
+import random
 from pathlib import Path
 
 import pytest
 from tests.interop.accounts import MailAccount
-from tests.interop.samples import SUBJECTS, sample_mailbox, sample_message, subject_of
+from tests.interop.samples import SUBJECTS, imap_utf7, sample_mailbox, sample_message, subject_of
 from tests.peers import require_program
 from tests.peers.certs import create_certificates
 from tests.peers.mbsync import MbsyncRun, pull_mailbox, run_mbsync, write_config
@@ -85,3 +88,68 @@ def test_mbsync_with_a_wrong_password_pulls_nothing(account: MailAccount, tmp_pa
     )
     assert run.returncode != 0
     assert run.message_count() == 0
+
+
+def test_mbsync_uploads_local_mail_with_append(account: MailAccount, tmp_path: Path) -> None:
+    """A message written locally (a draft saved offline) reaches the server through mbsync's APPEND."""
+    config = write_config(
+        tmp_path,
+        host=account.hostname,
+        port=account.ports["imaps"],
+        user=account.address,
+        password=account.password,
+        ca_file=account.ca_file,
+        sync="All",
+    )
+    assert run_mbsync(config).returncode == 0  # creates the local INBOX and the sync state
+    draft = sample_message("离线草稿 已同步", n=9)
+    (tmp_path / "local" / "INBOX" / "cur" / "1700000000.draft.local:2,S").write_bytes(draft.replace(b"\r\n", b"\n"))
+    pushed = run_mbsync(config)
+    assert pushed.returncode == 0, pushed.output
+    with imaplib.IMAP4_SSL(account.hostname, account.ports["imaps"], ssl_context=account.client_context()) as imap:
+        imap.login(account.address, account.password)
+        assert imap.select("INBOX", readonly=True) == ("OK", [b"1"])
+        _, data = imap.fetch("1", "(FLAGS BODY.PEEK[])")
+        assert subject_of(data[0][1]) == "离线草稿 已同步"
+        assert b"\\Seen" in data[0][0]
+
+
+def test_mbsync_pulls_a_folder_with_a_chinese_name(account: MailAccount, tmp_path: Path) -> None:
+    folder = imap_utf7("客户/阿里巴巴")  # "customers/Alibaba", a folder a trading company really has
+    with imaplib.IMAP4_SSL(account.hostname, account.ports["imaps"], ssl_context=account.client_context()) as imap:
+        imap.login(account.address, account.password)
+        for path in (imap_utf7("客户"), folder):
+            status, detail = imap.create(f'"{path}"')
+            assert status == "OK", detail
+        status, detail = imap.append(f'"{folder}"', "(\\Seen)", None, sample_message("询盘 来自阿里巴巴", n=5))
+        assert status == "OK", detail
+    run = _pull_folders(account, tmp_path, ("INBOX", imap_utf7("客户"), folder))
+    assert run.returncode == 0, run.output
+    (pulled,) = run.messages(folder)
+    assert subject_of(pulled) == "询盘 来自阿里巴巴"
+
+
+def _pull_folders(account: MailAccount, workdir: Path, folders: tuple[str, ...]) -> MbsyncRun:
+    return pull_mailbox(
+        workdir,
+        host=account.hostname,
+        port=account.ports["imaps"],
+        user=account.address,
+        password=account.password,
+        ca_file=account.ca_file,
+        folders=folders,
+    )
+
+
+def test_mbsync_pulls_a_large_attachment_intact(account: MailAccount, tmp_path: Path) -> None:
+    """A 6 MB scanned contract: the literal is far beyond one TLS record or one socket read."""
+    payload = base64.encodebytes(random.Random(7).randbytes(6_000_000)).replace(b"\n", b"\r\n")
+    raw = (
+        b"From: wang.fang@supplier.example\r\nTo: zhang.wei@example.cn\r\n"
+        b"Subject: =?utf-8?b?5ZCI5ZCM5omr5o+P5Lu2?=\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: application/pdf; name="contract.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + payload
+    )
+    account.deliver(raw)
+    run = _pull(account, tmp_path)
+    assert run.returncode == 0, run.output
+    assert run.messages() == [raw]

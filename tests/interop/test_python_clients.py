@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
 import re
 import smtplib
@@ -89,3 +90,39 @@ async def test_aioimaplib_reads_the_inbox(account: MailAccount) -> None:
         assert uids == sorted(uids) and len(set(uids)) == len(SUBJECTS)
     finally:
         await client.logout()
+
+
+async def test_aioimaplib_idle_hears_new_mail(account: MailAccount) -> None:
+    """A client waiting in IDLE is told about new mail without asking (how the hub syncs in real time)."""
+    account.deliver(sample_message("旧邮件", n=1))
+    client = aioimaplib.IMAP4_SSL(
+        account.hostname, account.ports["imaps"], ssl_context=account.client_context(), timeout=30
+    )
+    await client.wait_hello_from_server()
+    try:
+        await client.login(account.address, account.password)
+        await client.select("INBOX")
+        idle = await client.idle_start(timeout=60)
+        account.deliver(sample_message("新邮件 到达", n=2))
+        pushed: list[bytes] = []
+        while not any(line.endswith(b"EXISTS") for line in pushed):
+            pushed += await asyncio.wait_for(client.wait_server_push(), 20)  # upper bound against hangs
+        assert b"2 EXISTS" in pushed
+        client.idle_done()
+        await asyncio.wait_for(idle, 20)
+    finally:
+        await client.logout()
+
+
+@pytest.mark.parametrize(("term", "expected"), [("报表", [1]), ("订单", [2]), ("出货通知", [3]), ("不存在", [])])
+def test_imaplib_search_finds_chinese_subjects(account: MailAccount, term: str, expected: list[int]) -> None:
+    """Server-side search as Thunderbird sends it: SEARCH CHARSET UTF-8 SUBJECT <literal>."""
+    for raw in sample_mailbox():  # subjects are RFC 2047-encoded in UTF-8 and GB18030
+        account.deliver(raw)
+    with imaplib.IMAP4_SSL(account.hostname, account.ports["imaps"], ssl_context=account.client_context()) as imap:
+        imap.login(account.address, account.password)
+        imap.select("INBOX", readonly=True)
+        imap.literal = term.encode("utf-8")
+        status, data = imap.search("UTF-8", "SUBJECT")
+        assert status == "OK"
+        assert [int(n) for n in data[0].split()] == expected

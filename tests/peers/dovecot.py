@@ -32,7 +32,7 @@ from .sink import MailSink
 
 HOSTNAME = "imap.dovecot.test"
 PORT_NAMES = ("imaps", "imap", "smtps", "submission")
-START_TIMEOUT = 10.0
+START_TIMEOUT = 10.0  # seconds; an upper bound against hangs, a healthy start takes ~0.05 s
 STOP_GRACE = 0.2  # seconds for a clean exit; Dovecot's master then lingers ~6 s on its log process
 
 _CONFIG = """\
@@ -120,6 +120,20 @@ def _free_ports(host: str, count: int) -> list[int]:
             sock.close()
 
 
+def _die_with_us() -> list[str]:
+    """A prefix that kills Dovecot if this process dies without ``stop()`` (a test run killed with -9),
+    so no stray servers pile up on a shared machine. Empty where util-linux ``setpriv`` is missing."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
+def _check_traversable(directory: Path) -> None:
+    """Dovecot's auth process (an unprivileged user) must reach the users file under ``directory``."""
+    for path in (directory.resolve(), *directory.resolve().parents):
+        if not path.stat().st_mode & 0o001:
+            raise ValueError(f"{path} is not searchable by other users; Dovecot's auth process needs o+x")
+
+
 def _accepts(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -135,9 +149,10 @@ class DovecotServer:
     Like a real server, Dovecot delays a second failed login from the same address by seconds (its auth
     penalty); a test that checks a refusal should fail once per connection, not retry mechanisms."""
 
-    def __init__(self, host: str = "127.0.0.1", hostname: str = HOSTNAME) -> None:
+    def __init__(self, host: str = "127.0.0.1", hostname: str = HOSTNAME, parent_dir: Path | None = None) -> None:
         self.host = host
         self.hostname = hostname
+        self.parent_dir = parent_dir  # where the temp dir goes (benchmarks pass a tmpfs); None = system temp
         self.ports: dict[str, int] = {}
         self.sink = MailSink(host)
         self.root = Path()
@@ -148,7 +163,9 @@ class DovecotServer:
     # -- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> DovecotServer:
         dovecot = require_program("dovecot")
-        self.root = Path(tempfile.mkdtemp(prefix="mailhub-dovecot-"))
+        if self.parent_dir is not None and os.geteuid() == 0:
+            _check_traversable(Path(self.parent_dir))
+        self.root = Path(tempfile.mkdtemp(prefix="mailhub-dovecot-", dir=self.parent_dir))
         self.root.chmod(0o755)  # Dovecot's unprivileged helpers must reach the config and the users file
         certs = create_certificates(self.root / "tls", [self.hostname, "localhost", self.host])
         self.ca_file = certs.ca_file
@@ -158,7 +175,7 @@ class DovecotServer:
             self._write_config(certs.cert_file, certs.key_file)
             with (self.root / "dovecot.stderr").open("wb") as stderr:
                 self._process = subprocess.Popen(
-                    [dovecot, "-F", "-c", str(self.config_file)],
+                    [*_die_with_us(), dovecot, "-F", "-c", str(self.config_file)],
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
                     start_new_session=True,  # its own process group, so stop() can end every child
@@ -198,7 +215,8 @@ class DovecotServer:
             self._write_users()
 
     def maildir(self, address: str, folder: str = "INBOX") -> Maildir:
-        """The user's Maildir folder on disk (created if missing), for loading mail without IMAP."""
+        """The user's Maildir folder on disk (created if missing), for loading mail without IMAP.
+        ``folder`` is the IMAP name (modified UTF-7 for non-ASCII, ``/`` between levels)."""
         local, _, domain = address.lower().partition("@")
         owner = self._mail_owner()
         home = self.root / "mail" / domain / local

@@ -59,12 +59,18 @@ def write_config(
     ca_file: Path,
     tls: str = "IMAPS",
     folders: tuple[str, ...] = ("INBOX",),
+    fsync: bool = True,
+    sync: str = "Pull",
 ) -> Path:
     """An mbsync config in ``workdir`` (mode 0600: it holds the password) pulling ``folders`` into
-    ``workdir/local``. ``tls`` is ``IMAPS`` (implicit TLS) or ``STARTTLS``."""
+    ``workdir/local``. ``tls`` is ``IMAPS`` (implicit TLS) or ``STARTTLS``. ``fsync=False`` stops mbsync
+    syncing every file to disk, so a benchmark measures the server rather than the disk. ``sync`` is mbsync's
+    ``Sync`` value: ``Pull`` (server to local), ``Push`` (local to server, via APPEND) or ``All``."""
     local = workdir / "local"
     local.mkdir(parents=True, exist_ok=True)
     text = f"""\
+FSync {"yes" if fsync else "no"}
+
 IMAPAccount peer
 Host {host}
 Port {port}
@@ -83,12 +89,12 @@ Path {local}/
 Inbox {local}/INBOX
 SubFolders Verbatim
 
-Channel pull
+Channel mailbox
 Far :peer-remote:
 Near :peer-local:
 Patterns {" ".join(_quoted(f) for f in folders)}
-Sync Pull
-Create Near
+Sync {sync}
+Create Both
 SyncState *
 """
     config = workdir / "mbsyncrc"
@@ -99,10 +105,10 @@ SyncState *
 
 
 def run_mbsync(config: Path, *, timeout: float = 900) -> MbsyncRun:
-    """Run ``mbsync pull`` with ``config``; the timeout is only an upper bound against hangs."""
+    """Run mbsync on the ``mailbox`` channel of ``config``; the timeout is only an upper bound against hangs."""
     mbsync = require_program("mbsync")
     started = time.perf_counter()
-    done = subprocess.run([mbsync, "-c", str(config), "pull"], capture_output=True, timeout=timeout, check=False)
+    done = subprocess.run([mbsync, "-c", str(config), "mailbox"], capture_output=True, timeout=timeout, check=False)
     seconds = time.perf_counter() - started
     output = (done.stdout + done.stderr).decode(errors="replace")
     return MbsyncRun(done.returncode, seconds, output, config.parent / "local")
