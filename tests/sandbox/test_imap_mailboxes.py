@@ -59,8 +59,9 @@ def test_select_and_examine_report_uidvalidity_uidnext_and_mode(imap: RunningIma
 def test_create_rename_delete_subscribe(imap: RunningImap) -> None:
     talk = logged_in(imap)
     assert talk.command('CREATE "Customers/Hamburg"')[1] == b"OK CREATE completed"
-    assert talk.command("CREATE Customers")[1] == b"OK CREATE completed"
+    # RFC 3501: the superior name is created with the child, so creating it again is refused.
     assert talk.command("CREATE Customers")[1].startswith(b"NO [ALREADYEXISTS]")
+    assert talk.command('CREATE "bad&name"')[1].startswith(b"NO [CANNOT]")
     assert talk.command('LIST "" "Customers%"')[0] == [b'* LIST (\\HasChildren) "/" "Customers"']
     assert talk.command("RENAME Customers Clients")[1] == b"OK RENAME completed"
     assert talk.command('LIST "" "Clients/*"')[0] == [b'* LIST (\\HasNoChildren) "/" "Clients/Hamburg"']

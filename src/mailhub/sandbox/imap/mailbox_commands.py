@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from mailhub.sandbox.imap.encode import string, uid_set
+from mailhub.sandbox.imap.mailbox_names import is_valid_modified_utf7, superior_names
 from mailhub.sandbox.imap.parser import Atom, Command, ParseError, as_bytes, as_text
 from mailhub.sandbox.imap.selected import SelectedMailbox
 from mailhub.sandbox.imap.session import Bad, No, Session
@@ -81,6 +82,11 @@ async def create(session: Session, command: Command) -> bytes:
     name = _name(session, command)
     if name == "INBOX":
         raise No("[ALREADYEXISTS] INBOX always exists")
+    if not is_valid_modified_utf7(name):
+        raise No("[CANNOT] mailbox name is not valid modified UTF-7")
+    for parent in superior_names(name.rstrip(DELIMITER), DELIMITER):
+        if session.store.get_mailbox(session.address, parent) is None:
+            session.store.create_mailbox(session.address, parent)
     try:
         session.store.create_mailbox(session.address, name)
     except MailboxExists:
@@ -104,6 +110,8 @@ async def rename(session: Session, command: Command) -> bytes:
     if len(command.args) != 2:
         raise Bad("RENAME needs two mailbox names")
     old, new = _existing(session, _name(session, command, 0)), _name(session, command, 1)
+    if not is_valid_modified_utf7(new):
+        raise No("[CANNOT] mailbox name is not valid modified UTF-7")
     try:
         session.store.rename_mailbox(session.address, old.name, new)
     except MailboxExists:
