@@ -26,11 +26,13 @@ user_app = typer.Typer(no_args_is_help=True, help="Users: main password, phone, 
 policy_app = typer.Typer(no_args_is_help=True, help="安全管理 › 账户安全策略 (account security policy).")
 client_password_app = typer.Typer(no_args_is_help=True, help="三方客户端安全密码 (client security passwords).")
 sms_app = typer.Typer(no_args_is_help=True, help="The sandbox's SMS outbox (the users' 'phones').")
+admin_app = typer.Typer(no_args_is_help=True, help="The domain admin (postmaster@DOMAIN) of the web console.")
 app.add_typer(domain_app, name="domain")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(client_password_app, name="client-password")
 app.add_typer(sms_app, name="sms")
+app.add_typer(admin_app, name="admin")
 
 console = Console()
 err = Console(stderr=True)
@@ -76,17 +78,25 @@ def serve(
     imap_port: Annotated[int, typer.Option(help="IMAP with STARTTLS (143-style).")] = 143,
     smtps_port: Annotated[int, typer.Option(help="SMTP submission over implicit TLS (465-style).")] = 465,
     submission_port: Annotated[int, typer.Option(help="SMTP submission with STARTTLS (587-style).")] = 587,
+    console_port: Annotated[
+        int | None, typer.Option(help="Also serve the web console (admin + user pages) over HTTP; 0 = any port.")
+    ] = None,
 ) -> None:
-    """Run the IMAP and SMTP servers until interrupted; prints the bound ports."""
+    """Run the IMAP and SMTP servers (and the web console) until interrupted; prints the bound ports."""
     from mailhub.sandbox.service import SandboxService
 
     ports = {"imaps": imaps_port, "imap": imap_port, "smtps": smtps_port, "submission": submission_port}
+    if console_port is not None:
+        ports["console"] = console_port
 
     async def run() -> None:
         with open_sandbox(data) as sandbox:
             async with SandboxService(sandbox, host, ports) as service:
                 for name, port in service.ports.items():
-                    console.print(f"{name} {host}:{port}", highlight=False)
+                    if name != "console":
+                        console.print(f"{name} {host}:{port}", highlight=False)
+                if "console" in service.ports:  # before ``ca``: scripts read the ports up to that line
+                    console.print(f"console http://{host}:{service.ports['console']}", highlight=False)
                 console.print(f"ca {sandbox.tls.ca_file}", highlight=False)
                 sys.stdout.flush()
                 await asyncio.Event().wait()
@@ -278,3 +288,19 @@ def sms_list(address: Annotated[str | None, typer.Argument()] = None, data: Data
         for message in sandbox.security.sms_messages(address):
             table.add_row(_when(message.sent_at), message.address, message.phone, message.text)
         console.print(table)
+
+
+@admin_app.command("set-password")
+def admin_set_password(
+    domain: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    data: DataDir = None,
+) -> None:
+    """Set postmaster@DOMAIN's password for the web console's admin pages (8 characters or more)."""
+    from mailhub.sandbox.console.admins import ConsoleAdmins, admin_address
+
+    password = _read_secret_from_stdin() if password_stdin else typer.prompt("Admin password", hide_input=True)
+    with open_sandbox(data) as sandbox:
+        known = [d.name for d in sandbox.directory.list_domains()]
+        ConsoleAdmins(sandbox.db).set_password(domain, password, known_domains=known)
+        console.print(f"console admin {admin_address(domain.strip().lower())} password set", highlight=False)
