@@ -1,6 +1,6 @@
 """A real browser for page tests: Debian's Chromium driven by Playwright, headless, loopback only.
 
-Tiny on purpose (the console and the hub web UI both use it): a session-wide ``browser`` fixture and
+Tiny on purpose (the console and the hub web UI both use it): a per-module ``browser`` fixture and
 ``screenshot(page, name)``, which writes ``artifacts/screenshots/<name>.png`` (git-ignored). Import the
 fixture into a conftest: ``from tests.browser import browser  # noqa: F401``.
 """
@@ -27,9 +27,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """A Playwright ``Browser`` on /usr/bin/chromium (never ``playwright install``: no downloads here).
+    Module-scoped because Playwright's sync API keeps an event loop running in the main thread while it
+    lives, and later tests call ``asyncio.run`` (the CLI does) — it must be gone when their module starts.
     Missing Chromium skips, or fails under MAILHUB_REQUIRE_PEERS=1 like every other peer program."""
     executable = require_program("chromium")
     from playwright.sync_api import sync_playwright
