@@ -247,6 +247,73 @@ class ImapClient:
             raise TransportFailure("select", "select", reply=response.line)
         return response
 
+    async def list_all(self) -> list[str]:
+        """Every folder's LIST line (``LIST "" "*"``), attributes included (``\\Sent`` and the like)."""
+        self._record.enter("list")
+        response = await self.command('LIST "" "*"')
+        if not response.ok:
+            raise TransportFailure("protocol", "list", reply=response.line)
+        return [line for line in response.untagged if line.upper().startswith("LIST ")]
+
+    async def uid_search(self, criteria: str) -> list[int]:
+        """``UID SEARCH criteria`` in the selected folder: the matching UIDs."""
+        self._record.enter("search")
+        response = await self.command(f"UID SEARCH {criteria}")
+        if not response.ok:
+            raise TransportFailure("protocol", "search", reply=response.line)
+        uids: list[int] = []
+        for line in response.untagged:
+            if line.upper().startswith("SEARCH"):
+                uids += [int(word) for word in line.split()[1:] if word.isdigit()]
+        return uids
+
+    async def append(self, mailbox: str, message: bytes, flags: tuple[str, ...] = ("\\Seen",)) -> ImapResponse:
+        """APPEND ``message`` to ``mailbox`` (LITERAL+ when offered, else waiting for the server's ``+``)."""
+        self._record.enter("append")
+        tag = self._next_tag()
+        plus = "+" if "LITERAL+" in self.capabilities else ""
+        await self._send(f"{tag} APPEND {quote(mailbox)} ({' '.join(flags)}) {{{len(message)}{plus}}}")
+        if not plus:
+            line = await self._read_line()
+            if not line.startswith("+"):
+                _got, _, rest = line.partition(" ")
+                status, _, text = rest.partition(" ")
+                raise TransportFailure("protocol", "append", reply=f"{status} {text}".strip())
+        self._writer.write(message + b"\r\n")
+        try:
+            await self._writer.drain()
+        except OSError as exc:
+            raise TransportFailure("closed", "append", detail=str(exc)) from None
+        response = await self._complete(tag)
+        if not response.ok:
+            raise TransportFailure("protocol", "append", reply=response.line)
+        return response
+
+    async def append_many(
+        self, mailbox: str, messages: list[bytes], flags: tuple[str, ...] = ("\\Seen",)
+    ) -> list[ImapResponse]:
+        """APPEND several messages; with LITERAL+ all are sent before reading the first answer (one round
+        trip for the lot), otherwise one after another. Raises at the first refusal."""
+        if "LITERAL+" not in self.capabilities:
+            return [await self.append(mailbox, message, flags) for message in messages]
+        self._record.enter("append")
+        tags = []
+        for message in messages:
+            tag = self._next_tag()
+            tags.append(tag)
+            line = f"{tag} APPEND {quote(mailbox)} ({' '.join(flags)}) {{{len(message)}+}}"
+            self._record.transcript.client(line)
+            self._writer.write(line.encode("utf-8") + b"\r\n" + message + b"\r\n")
+        try:
+            await self._writer.drain()
+        except OSError as exc:
+            raise TransportFailure("closed", "append", detail=str(exc)) from None
+        responses = [await self._complete(tag) for tag in tags]
+        for response in responses:
+            if not response.ok:
+                raise TransportFailure("protocol", "append", reply=response.line)
+        return responses
+
     async def logout(self, *, timeout: float = 2.0) -> None:
         """Say goodbye politely but never wait long for it."""
         with contextlib.suppress(TransportFailure, TimeoutError, OSError):

@@ -1,0 +1,213 @@
+"""One reused SMTP submission session for an account, opened through mailhub.transport (``open_socket``
+applies MAILHUB_RESOLVE; TLS checks the configured host name with ``client_ssl_context``).
+
+A small client of our own on asyncio streams rather than aiosmtplib, for two things the outbox needs and
+aiosmtplib cannot do: PIPELINING (RFC 2920: MAIL, RCPT and DATA in one round trip; aiosmtplib drops replies
+that arrive together), and a hook right before the final ``.`` of DATA (``before_end``), the only moment
+after which the server may hold the message. The worker commits that moment, so after a crash it knows
+which messages might have reached the server (and looks those up) and which cannot have (and queues them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+from collections.abc import Awaitable, Callable, Sequence
+
+from mailhub.catalog.model import ServerSettings
+from mailhub.transport.connect import open_socket, open_stream, start_tls
+from mailhub.transport.errors import TransportFailure
+from mailhub.transport.smtp import LOCAL_NAME
+
+_NETWORK_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
+_LONE_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+class SendRefused(Exception):
+    """The server answered with a refusal: ``code`` (4xx temporary, 5xx permanent), its words, and where."""
+
+    def __init__(self, code: int, reply: str, phase: str) -> None:
+        super().__init__(f"{phase}: {reply}")
+        self.code = code
+        self.reply = reply
+        self.phase = phase
+
+    @property
+    def temporary(self) -> bool:
+        return 400 <= self.code < 500
+
+
+def dot_stuffed(raw: bytes) -> bytes:
+    """The message as DATA carries it: CRLF line ends, leading dots doubled, ending in CRLF."""
+    data = _LONE_LINE_END.sub(b"\r\n", raw)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    data = data.replace(b"\r\n.", b"\r\n..")
+    return b"." + data if data.startswith(b".") else data
+
+
+class SmtpSession:
+    """A logged-in submission connection; ``send`` may be called many times."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, timeout: float) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.host = host
+        self.timeout = timeout
+        self.extensions: frozenset[str] = frozenset()
+        self._auth_methods: frozenset[str] = frozenset()
+        self._open = True
+
+    def __repr__(self) -> str:
+        return f"SmtpSession(host={self.host!r}, open={self._open})"
+
+    @classmethod
+    async def open(cls, server: ServerSettings, username: str, password: str, *, timeout: float) -> SmtpSession:
+        """Connect, EHLO, STARTTLS when the account says so, AUTH (PLAIN, else LOGIN). Refusals raise
+        ``SendRefused`` (phase ``auth`` for the login); network trouble ``TransportFailure``. The secret
+        never appears in either."""
+        sock = await open_socket(server.host, server.port, timeout=timeout)
+        reader, writer = await open_stream(sock, tls_host=server.host if server.tls == "ssl" else None, timeout=timeout)
+        session = cls(reader, writer, server.host, timeout)
+        try:
+            await session._expect((220,), "greeting")
+            await session._ehlo()
+            if server.tls == "starttls":
+                if "STARTTLS" not in session.extensions:
+                    raise TransportFailure("starttls_missing", "starttls", detail="the server does not offer STARTTLS")
+                await session._command("STARTTLS", (220,), "starttls")
+                await start_tls(writer, server.host, timeout=timeout)
+                await session._ehlo()
+            await session._login(username, password)
+        except BaseException:
+            await session.close(polite=False)
+            raise
+        return session
+
+    @property
+    def connected(self) -> bool:
+        return self._open and not self._writer.is_closing()
+
+    # -- the wire ---------------------------------------------------------------------------------------------
+    async def _reply(self, phase: str) -> tuple[int, str]:
+        """One (possibly multi-line) reply: its code and its text lines joined."""
+        lines: list[str] = []
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    raw = await self._reader.readuntil(b"\n")
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    if len(line) < 3 or not line[:3].isdigit():
+                        raise TransportFailure("protocol", phase, reply=line[:200])
+                    lines.append(line[4:])
+                    if line[3:4] != "-":
+                        return int(line[:3]), " ".join(" ".join(lines).split())
+        except TimeoutError:
+            self._open = False
+            raise TransportFailure("timeout", phase, detail=f"no reply within {self.timeout:g} s") from None
+        except _NETWORK_ERRORS as exc:
+            self._open = False
+            raise TransportFailure("closed", phase, detail=type(exc).__name__) from None
+
+    def _write(self, data: bytes, phase: str) -> None:
+        if not self.connected:
+            raise TransportFailure("closed", phase, detail="connection closed")
+        self._writer.write(data)
+
+    async def _drain(self, phase: str) -> None:
+        try:
+            await self._writer.drain()
+        except _NETWORK_ERRORS as exc:
+            self._open = False
+            raise TransportFailure("closed", phase, detail=type(exc).__name__) from None
+
+    async def _expect(self, codes: tuple[int, ...], phase: str) -> str:
+        code, text = await self._reply(phase)
+        if code not in codes:
+            raise SendRefused(code, f"{code} {text}".strip(), phase)
+        return text
+
+    async def _command(self, line: str, codes: tuple[int, ...], phase: str) -> str:
+        self._write(line.encode("utf-8") + b"\r\n", phase)
+        return await self._expect(codes, phase)
+
+    async def _ehlo(self) -> None:
+        self._write(f"EHLO {LOCAL_NAME}\r\n".encode(), "ehlo")
+        code, text = await self._reply("ehlo")
+        if code != 250:
+            raise SendRefused(code, f"{code} {text}", "ehlo")
+        # the reply lines were joined: re-read the keywords from the words after the greeting line
+        words = text.upper().split()
+        self.extensions = frozenset(words)
+        if "AUTH" in words:
+            self._auth_methods = frozenset(words[words.index("AUTH") + 1 :])
+
+    async def _login(self, username: str, password: str) -> None:
+        if "PLAIN" in self._auth_methods or "LOGIN" not in self._auth_methods:
+            token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+            await self._command(f"AUTH PLAIN {token}", (235,), "auth")
+            return
+        await self._command("AUTH LOGIN", (334,), "auth")
+        await self._command(base64.b64encode(username.encode()).decode("ascii"), (334,), "auth")
+        await self._command(base64.b64encode(password.encode()).decode("ascii"), (235,), "auth")
+
+    # -- sending ----------------------------------------------------------------------------------------------
+    async def send(
+        self, envelope_from: str, recipients: Sequence[str], raw: bytes, before_end: Callable[[], Awaitable[None]]
+    ) -> str:
+        """MAIL, RCPT for each recipient, DATA (pipelined when offered); returns the final ``250`` reply."""
+        utf8 = " SMTPUTF8" if "SMTPUTF8" in self.extensions and not (envelope_from + "".join(recipients)).isascii() else ""
+        steps = [(f"MAIL FROM:<{envelope_from}>{utf8}", (250,), "mail")]
+        steps += [(f"RCPT TO:<{r}>", (250, 251), "rcpt") for r in recipients]
+        steps.append(("DATA", (354,), "data"))
+        if "PIPELINING" in self.extensions:
+            self._write("".join(f"{line}\r\n" for line, _, _ in steps).encode("utf-8"), "mail")
+            replies = [await self._reply(phase) for _, _, phase in steps]
+        else:
+            replies = []
+            for line, codes, phase in steps:
+                self._write(line.encode("utf-8") + b"\r\n", phase)
+                replies.append(await self._reply(phase))
+                if replies[-1][0] not in codes:
+                    break
+        for (_line, codes, phase), (code, text) in zip(steps, replies, strict=False):
+            if code not in codes:
+                await self._abandon(data_started=replies[-1][0] == 354)
+                raise SendRefused(code, f"{code} {text}".strip(), phase)
+        self._write(dot_stuffed(raw), "data")
+        await self._drain("data")
+        await before_end()
+        self._write(b".\r\n", "data")
+        code, text = await self._reply("data")
+        if code != 250:
+            raise SendRefused(code, f"{code} {text}".strip(), "data")
+        return f"{code} {text}".strip()
+
+    async def _abandon(self, *, data_started: bool) -> None:
+        """End a refused transaction: RSET, or hang up if the server already waits for the message (a
+        pipelined DATA accepted after a refused RCPT) — sending "." would deliver an empty message."""
+        if data_started:
+            await self.close(polite=False)
+            return
+        try:
+            await self._command("RSET", (250,), "rset")
+        except (TransportFailure, SendRefused):
+            await self.close(polite=False)
+
+    async def close(self, *, polite: bool = True) -> None:
+        """QUIT (briefly) and hang up."""
+        if polite and self.connected:
+            try:
+                self._write(b"QUIT\r\n", "quit")
+                async with asyncio.timeout(2.0):
+                    await self._reader.readuntil(b"\n")
+            except (TransportFailure, TimeoutError, *_NETWORK_ERRORS):
+                pass
+        self._open = False
+        self._writer.close()
+        try:
+            async with asyncio.timeout(1.0):
+                await self._writer.wait_closed()
+        except (TimeoutError, *_NETWORK_ERRORS, Exception):  # noqa: BLE001 — closing: nothing left to report
+            pass

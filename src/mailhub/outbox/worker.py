@@ -1,0 +1,340 @@
+"""The worker that sends one account's mail: reused SMTP sessions, the account's rate and daily quota,
+retries with backoff for temporary failures, a stop with a diagnosis on a permanent one, a copy in Sent.
+
+Before sending anything it settles what a crash left behind (``recovery``): never a blind resend. A few
+connections (``WorkerOptions.connections``) send side by side when the account has no per-minute limit;
+a rate-limited account sends over one, which is all its rate needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mailhub.accounts.diagnosis import diagnose_reply
+from mailhub.accounts.status import AccountStatus
+from mailhub.accounts.vault import SealedSecret, Vault
+from mailhub.catalog.model import MailSettings, ServerSettings
+from mailhub.outbox import ledger, queue
+from mailhub.outbox.entries import Publish, as_utc, no_publish
+from mailhub.outbox.group_commit import GroupCommit
+from mailhub.outbox.limits import RateWindow, limit_for
+from mailhub.outbox.recovery import SentCopies, recover
+from mailhub.outbox.sent_folder import files_sent_itself
+from mailhub.outbox.smtp_session import SendRefused, SmtpSession
+from mailhub.store import AccountRow, Store
+from mailhub.transport.errors import TransportFailure
+
+log = logging.getLogger("mailhub.outbox")
+
+# A 5xx with one of these diagnoses is about the message (its size, its content), not the account.
+MESSAGE_LEVEL_CODES = frozenset({"unexpected_reply"})
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """``minute``: length of a rate minute in seconds (60; tests shorten it). Retries wait
+    ``retry_base * 2**(n-1)`` seconds (with jitter, at most ``retry_max``) and give up after ``max_attempts``.
+    ``connections``: SMTP sessions used side by side when the account has no per-minute limit."""
+
+    minute: float = 60.0
+    retry_base: float = 30.0
+    retry_max: float = 3600.0
+    max_attempts: int = 8
+    timeout: float = 30.0
+    connections: int = 4
+    sent_copies: bool = True  # append to Sent where the provider does not file sent mail itself
+
+
+@dataclass(slots=True)
+class WorkerReport:
+    """What one run did; ``stopped`` says why it ended early (paused, daily_quota, refused, ...)."""
+
+    account_id: int
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    recovered: int = 0
+    stopped: str | None = None
+    diagnosis: dict[str, Any] | None = None
+    sent_times: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Account:
+    id: int
+    email: str
+    provider_id: str | None
+    settings: MailSettings
+    status: str
+    password: str = field(repr=False)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What the connections of one run share."""
+
+    account: _Account
+    report: WorkerReport
+    window: RateWindow
+    commit: GroupCommit
+    copies: SentCopies
+    keep_copy: bool
+
+
+def _diagnosis_json(refused: SendRefused, provider_id: str | None) -> dict[str, Any]:
+    diagnosis = diagnose_reply("smtp", refused.reply, provider_id=provider_id, phase=refused.phase, failure="protocol")
+    return {"code": diagnosis.code, "zh": diagnosis.to_dict("zh"), "en": diagnosis.to_dict("en")}
+
+
+class OutboxWorker:
+    """Sends the due mail of one account. ``publish`` receives outbox.* events (none by default)."""
+
+    def __init__(
+        self,
+        store: Store,
+        vault: Vault,
+        account_id: int,
+        *,
+        publish: Publish = no_publish,
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self.store = store
+        self.vault = vault
+        self.account_id = account_id
+        self.publish = publish
+        self.options = options or WorkerOptions()
+
+    def __repr__(self) -> str:
+        return f"OutboxWorker(account_id={self.account_id!r})"
+
+    def _load(self) -> _Account | None:
+        with self.store.session() as session:
+            row = session.get(AccountRow, self.account_id)
+            if row is None:
+                return None
+            settings = MailSettings(
+                imap=ServerSettings(row.imap_host, row.imap_port, row.imap_tls),  # type: ignore[arg-type]
+                smtp=ServerSettings(row.smtp_host, row.smtp_port, row.smtp_tls),  # type: ignore[arg-type]
+                username=row.username,
+            )
+            stored = row.secret
+            sealed = SealedSecret(stored.ciphertext, stored.nonce, stored.key_id) if stored else None
+            account_id, email, provider_id, status = row.id, row.email, row.provider_id, row.status
+        password = self.vault.open(account_id, sealed).reveal() if sealed else ""
+        return _Account(account_id, email, provider_id, settings, status, password)
+
+    async def run_once(self) -> WorkerReport:
+        """Settle what a crash left, then send everything due now (waiting for retries this run scheduled)."""
+        report = WorkerReport(self.account_id)
+        account = self._load()
+        if account is None:
+            queue.cancel_orphans(self.store)
+            report.stopped = "deleted"
+            return report
+        if account.status == AccountStatus.PAUSED:
+            queue.hold_account(self.store, account.id, self.publish)
+            report.stopped = "paused"
+            return report
+        if account.status != AccountStatus.NORMAL:
+            report.stopped = f"account_{account.status}"
+            return report
+        queue.release_account(self.store, account.id, self.publish)
+        imap = account.settings
+        copies = SentCopies(self.store, imap.imap, imap.username, account.password, self.options.timeout)
+        try:
+            report.recovered = await recover(self.store, account.id, account.provider_id, copies, self.publish)
+            window = RateWindow.load(
+                self.store, account.id, limit_for(self.store, account.id), minute=self.options.minute
+            )
+            keep_copy = self.options.sent_copies and not files_sent_itself(account.provider_id)
+            run = _Run(account, report, window, GroupCommit(self.store), copies, keep_copy)
+            await self._send_due(run)
+            await run.commit.flush()
+            await copies.drain()
+        finally:
+            await copies.close()
+        return report
+
+    async def _send_due(self, run: _Run) -> None:
+        report = run.report
+        while not report.stopped:
+            ids = ledger.due_ids(self.store, run.account.id)
+            if not ids:
+                retry_at = ledger.next_retry_at(self.store, run.account.id)
+                if retry_at is None:
+                    return
+                await asyncio.sleep(max(0.0, (as_utc(retry_at) or retry_at).timestamp() - time.time()))
+                continue
+            await self._send_batch(run, ids)
+        if report.stopped == "paused":
+            queue.hold_account(self.store, run.account.id, self.publish)
+
+    async def _send_batch(self, run: _Run, ids: list[int]) -> None:
+        """Hand ``ids`` to the connections, keeping to the rate; returns when all are settled."""
+        limited = run.window.limit.per_minute is not None
+        lanes = 1 if limited else max(1, self.options.connections)
+        slots = asyncio.Semaphore(lanes)
+        feed: asyncio.Queue[ledger.Claimed | None] = asyncio.Queue()
+        tasks = [
+            asyncio.create_task(self._lane(run, feed, slots), name=f"outbox-{run.account.id}-{i}") for i in range(lanes)
+        ]
+        quota_used = False
+        batch = 1 if limited else lanes  # claimed together: one transaction for several messages
+        ready: list[ledger.Claimed] | None = []
+        try:
+            pending = list(ids)
+            while pending and not run.report.stopped:
+                await slots.acquire()
+                if run.window.day_exhausted():  # what is already on its way still goes
+                    slots.release()
+                    quota_used = True
+                    break
+                await asyncio.sleep(run.window.wait())
+                if not ready:
+                    ready = await self._claim(run, pending[:batch])
+                    pending = pending[batch:]
+                    if ready is None:  # paused or deleted while we were sending
+                        slots.release()
+                        break
+                    if not ready:  # another worker took them
+                        slots.release()
+                        continue
+                run.window.reserve()
+                feed.put_nowait(ready.pop(0))
+            for claimed in ready or ():  # claimed but not handed out (quota reached): back in the queue
+                await run.commit.write(lambda s, c=claimed: ledger.mark_requeued(s, c, None, "not sent in this run"))
+            for _ in tasks:
+                feed.put_nowait(None)
+            await asyncio.gather(*tasks)
+            if quota_used and not run.report.stopped:
+                run.report.stopped = "daily_quota"
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+
+    async def _claim(self, run: _Run, ids: list[int]) -> list[ledger.Claimed] | None:
+        """Claim ``ids`` in one transaction; ``None`` (with ``stopped`` set) if the account stopped sending."""
+        claimed = ledger.claim(self.store, run.account.id, ids)
+        if isinstance(claimed, str):
+            run.report.stopped = "paused" if claimed == AccountStatus.PAUSED else claimed
+            return None
+        return claimed
+
+    async def _lane(self, run: _Run, feed: asyncio.Queue[ledger.Claimed | None], slots: asyncio.Semaphore) -> None:
+        """One SMTP connection sending what it is fed, reused from message to message."""
+        smtp: SmtpSession | None = None
+        try:
+            while (claimed := await feed.get()) is not None:
+                sent_at: float | None = None
+                try:
+                    status = ledger.account_status(self.store, run.account.id)
+                    if status != AccountStatus.NORMAL and not run.report.stopped:  # paused (or deleted) just now
+                        run.report.stopped = "paused" if status == AccountStatus.PAUSED else (status or "deleted")
+                    if run.report.stopped:
+                        reason = f"sending stopped: {run.report.stopped}"
+                        await run.commit.write(lambda s, c=claimed, r=reason: ledger.mark_requeued(s, c, None, r))
+                        continue
+                    smtp, sent_at = await self._send_one(run, smtp, claimed)
+                finally:
+                    run.window.settle(sent_at)
+                    slots.release()
+        finally:
+            if smtp is not None:
+                await smtp.close()
+
+    async def _send_one(
+        self, run: _Run, smtp: SmtpSession | None, claimed: ledger.Claimed
+    ) -> tuple[SmtpSession | None, float | None]:
+        """Send one claimed message; returns the session to reuse (``None`` if it broke) and when it went."""
+        account, report = run.account, run.report
+        event = {"outbox_id": claimed.id, "message_id": claimed.message_id}
+        self.publish("outbox.sending", account.id, {**event, "attempt": claimed.attempts})
+        try:
+            if smtp is None or not smtp.connected:
+                smtp = await SmtpSession.open(
+                    account.settings.smtp, account.settings.username, account.password, timeout=self.options.timeout
+                )
+        except SendRefused as refused:  # the login itself was refused: the account's problem, not the message's
+            if refused.temporary:
+                await self._retry_later(run, claimed, refused.phase, refused.reply, event)
+                return None, None
+            phase, reply = refused.phase, refused.reply
+            await run.commit.write(lambda s: ledger.mark_requeued(s, claimed, phase, reply))
+            diagnosis = _diagnosis_json(refused, account.provider_id)
+            report.stopped, report.diagnosis = "refused", diagnosis
+            log.warning("account %s: SMTP login refused (%s); sending stopped", account.id, diagnosis["code"])
+            failed = {"stopped": True, "requeued": True, "reply": reply, "diagnosis_code": diagnosis["code"]}
+            self.publish("outbox.failed", account.id, {**event, **failed})
+            return None, None
+        except TransportFailure as failure:
+            await self._retry_later(run, claimed, failure.phase, str(failure), event)
+            return None, None
+        data_ended = False
+
+        async def before_end() -> None:
+            nonlocal data_ended
+            await run.commit.write(lambda s: ledger.mark_data_end(s, claimed.id))
+            data_ended = True
+
+        try:
+            reply = await smtp.send(claimed.envelope_from, claimed.recipients, claimed.raw, before_end)
+        except SendRefused as refused:
+            if refused.temporary:
+                await self._retry_later(run, claimed, refused.phase, refused.reply, event)
+                return smtp, None
+            await self._fail(run, claimed, refused, event)
+            return smtp, None
+        except TransportFailure as failure:
+            if data_ended:
+                # The connection broke after the whole message may have reached the server: its fate is
+                # unknown, exactly as after a crash, so Sent decides; it is never resent blind.
+                report.recovered += await recover(
+                    self.store, account.id, account.provider_id, run.copies, self.publish, ids=[claimed.id]
+                )
+            else:
+                await self._retry_later(run, claimed, failure.phase, str(failure), event)
+            return None, None
+        now = time.time()
+        sent_copy = "pending" if run.keep_copy else "provider"
+        at = datetime.fromtimestamp(now, UTC)
+        await run.commit.write(lambda s: ledger.mark_sent(s, claimed, reply, sent_copy=sent_copy, at=at))
+        report.sent += 1
+        report.sent_times.append(now)
+        self.publish("outbox.sent", account.id, {**event, "reply": reply})
+        if run.keep_copy:
+            run.copies.add(claimed.id, claimed.raw)
+        return smtp, now
+
+    async def _fail(self, run: _Run, claimed: ledger.Claimed, refused: SendRefused, event: dict[str, Any]) -> None:
+        """A permanent refusal: the message fails with a diagnosis; unless it concerns only this message
+        (a recipient, its size), the account stops sending until a person looks."""
+        diagnosis = _diagnosis_json(refused, run.account.provider_id)
+        await run.commit.write(lambda s: ledger.mark_failed(s, claimed, refused.phase, refused.reply, diagnosis))
+        run.report.failed += 1
+        stop = refused.phase != "rcpt" and diagnosis["code"] not in MESSAGE_LEVEL_CODES
+        failed = {"reply": refused.reply, "diagnosis_code": diagnosis["code"], "stopped": stop}
+        self.publish("outbox.failed", run.account.id, {**event, **failed})
+        log.warning("account %s: message %s refused: %s", run.account.id, claimed.id, refused.reply)
+        if stop and not run.report.stopped:
+            run.report.stopped, run.report.diagnosis = "refused", diagnosis
+
+    async def _retry_later(
+        self, run: _Run, claimed: ledger.Claimed, phase: str, reply: str, event: dict[str, Any]
+    ) -> None:
+        if claimed.attempts >= self.options.max_attempts:
+            await run.commit.write(lambda s: ledger.mark_failed(s, claimed, phase, reply, None))
+            run.report.failed += 1
+            self.publish("outbox.failed", self.account_id, {**event, "reply": reply, "attempts": claimed.attempts})
+            return
+        delay = min(self.options.retry_max, self.options.retry_base * 2 ** (claimed.attempts - 1))
+        when = datetime.now(UTC) + timedelta(seconds=delay * random.uniform(0.8, 1.2))  # jitter
+        await run.commit.write(lambda s: ledger.mark_retry(s, claimed, phase, reply, when))
+        run.report.retried += 1
+        self.publish("outbox.queued", self.account_id, {**event, "retry_at": when.isoformat(), "reply": reply})

@@ -1,0 +1,99 @@
+"""The sync engine's reads and writes of the mail tables: short units of work between network waits.
+
+A batch of fetched messages goes in with one multi-row INSERT in one transaction, so a first sync of
+20,000 messages is 40 commits, not 20,000.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from mailhub.store import Store
+from mailhub.store.mail_models import FolderRow, MessageRow
+from mailhub.store.models import utcnow
+from mailhub.sync.folders import Folder
+
+
+def folder_row(store: Store, account_id: int, folder: Folder) -> FolderRow:
+    """The folder's row (created on first sight), detached: the cursors as last stored."""
+    with store.session() as session:
+        row = session.scalar(select(FolderRow).where(FolderRow.account_id == account_id, FolderRow.name == folder.name))
+        if row is None:
+            row = FolderRow(account_id=account_id, name=folder.name, special_use=folder.special_use)
+            session.add(row)
+            session.flush()
+        elif folder.special_use and row.special_use != folder.special_use:
+            row.special_use = folder.special_use
+        return row
+
+
+def stored_flags(store: Store, folder_id: int) -> dict[int, str]:
+    """UID → flags of every message stored for the folder."""
+    with store.session() as session:
+        return dict(
+            session.execute(select(MessageRow.uid, MessageRow.flags).where(MessageRow.folder_id == folder_id)).all()
+        )
+
+
+def start_over(store: Store, folder_id: int, uidvalidity: int) -> int:
+    """UIDVALIDITY changed: every stored UID is meaningless now; drop them and the cursors. Returns how many."""
+    with store.session() as session:
+        gone = session.execute(delete(MessageRow).where(MessageRow.folder_id == folder_id)).rowcount
+        session.execute(
+            update(FolderRow)
+            .where(FolderRow.id == folder_id)
+            .values(uidvalidity=uidvalidity, uidnext=None, highestmodseq=None, synced_at=None)
+        )
+        return gone or 0
+
+
+def insert_messages(store: Store, rows: list[dict[str, Any]]) -> None:
+    """One batch of new messages in one transaction."""
+    if rows:
+        with store.session() as session:
+            session.execute(insert(MessageRow), rows)
+
+
+def set_flags(store: Store, folder_id: int, changes: dict[int, tuple[str, int | None]]) -> None:
+    """New flags (and MODSEQ) for stored UIDs."""
+    if not changes:
+        return
+    with store.session() as session:
+        for uid, (flags, modseq) in changes.items():
+            values: dict[str, Any] = {"flags": flags, "seen": "\\seen" in flags.lower().split()}
+            if modseq is not None:
+                values["modseq"] = modseq
+            session.execute(
+                update(MessageRow).where(MessageRow.folder_id == folder_id, MessageRow.uid == uid).values(**values)
+            )
+
+
+def remove_uids(store: Store, folder_id: int, uids: set[int]) -> None:
+    """Messages the server no longer has (expunged or moved away)."""
+    if not uids:
+        return
+    ordered = sorted(uids)
+    with store.session() as session:
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            session.execute(delete(MessageRow).where(MessageRow.folder_id == folder_id, MessageRow.uid.in_(chunk)))
+
+
+def save_cursors(
+    store: Store,
+    folder_id: int,
+    *,
+    uidvalidity: int,
+    uidnext: int | None,
+    highestmodseq: int | None,
+    at: datetime | None = None,
+) -> None:
+    with store.session() as session:
+        session.execute(
+            update(FolderRow)
+            .where(FolderRow.id == folder_id)
+            .values(uidvalidity=uidvalidity, uidnext=uidnext, highestmodseq=highestmodseq, synced_at=at or utcnow())
+        )

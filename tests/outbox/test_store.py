@@ -1,0 +1,96 @@
+"""The outbox tables on SQLite and PostgreSQL: the 0003_outbox branch migrates, and the queue's transitions
+(claim, hold, release, cancel, account deleted) behave the same on both."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, inspect
+
+from mailhub.outbox import (
+    Draft,
+    OutboxState,
+    cancel_account,
+    cancel_orphans,
+    compose,
+    enqueue,
+    get_entry,
+    hold_account,
+    ledger,
+    release_account,
+)
+from mailhub.store import AccountRow, head_revisions, open_store
+from mailhub.store.models import utcnow
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    import psycopg
+
+    schema = f"mailhub_outbox_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _account(store, email: str = "a@acme.cn", status: str = "normal") -> int:
+    with store.session() as session:
+        row = AccountRow(
+            email=email, provider_id="aliyun-standard", imap_host="imap.qiye.aliyun.com", imap_port=993,
+            imap_tls="ssl", smtp_host="smtp.qiye.aliyun.com", smtp_port=465, smtp_tls="ssl", username=email,
+            status=status, created_at=utcnow(), updated_at=utcnow(),
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_the_outbox_branch_migrates_and_transitions_hold(db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        assert "0003_outbox" in head_revisions()
+        tables = set(inspect(store.engine).get_table_names())
+        assert {"outbox_messages", "outbox_attempts", "outbox_limits"} <= tables
+        account_id = _account(store)
+        message = compose(Draft("a@acme.cn", to=["张三 <zs@buyer.cn>"], subject="报价", text="x"))
+        entry = enqueue(store, account_id, message)
+        assert get_entry(store, entry.id).state == OutboxState.QUEUED
+        assert len(get_raw(store, entry.id)) == entry.size  # the exact bytes, kept before any send
+
+        [claimed] = ledger.claim(store, account_id, [entry.id])
+        assert claimed.message_id == message.message_id and claimed.attempts == 1
+        assert ledger.claim(store, account_id, [entry.id]) == []  # nobody takes it twice
+        with store.engine.begin() as connection:
+            ledger.mark_requeued(connection, claimed, None, "test")
+        assert get_entry(store, entry.id).attempts == 0
+
+        assert hold_account(store, account_id) == 1 and get_entry(store, entry.id).state == OutboxState.HELD
+        assert release_account(store, account_id) == 1 and get_entry(store, entry.id).state == OutboxState.QUEUED
+        assert cancel_account(store, account_id) == 1 and get_entry(store, entry.id).state == OutboxState.CANCELLED
+
+        second = enqueue(store, account_id, compose(Draft("a@acme.cn", to=["b@x.cn"], text="y")))
+        with store.session() as session:
+            session.execute(delete(AccountRow).where(AccountRow.id == account_id))
+        assert get_entry(store, second.id).account_id is None  # ON DELETE SET NULL: the record stays
+        assert cancel_orphans(store) == 1 and get_entry(store, second.id).state == OutboxState.CANCELLED
+    finally:
+        store.close()
+
+
+def get_raw(store, outbox_id: int) -> bytes:
+    from mailhub.store.outbox_models import OutboxMessageRow
+
+    with store.session() as session:
+        return session.get_one(OutboxMessageRow, outbox_id).raw

@@ -1,0 +1,49 @@
+"""The long-running worker against the sandbox: IDLE on INBOX stores new mail within moments."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from pathlib import Path
+
+import pytest
+from sync_hub import SandboxHub, make_message, wait_until
+
+from mailhub.store.mail_models import FolderRow
+from mailhub.sync.engine import AccountSync
+
+
+@pytest.fixture
+def hub(sandbox_service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MAILHUB_RESOLVE", sandbox_service.resolve_env("aliyun-standard"))
+    monkeypatch.setenv("MAILHUB_CA_FILE", str(sandbox_service.ca_file))
+    hub = SandboxHub(sandbox_service, tmp_path / "home")
+    yield hub
+    hub.close()
+
+
+def first_sync_done(hub: SandboxHub) -> bool:
+    with hub.store.session() as session:
+        inbox = session.query(FolderRow).filter_by(account_id=hub.account_id, name="INBOX").one_or_none()
+        return inbox is not None and inbox.synced_at is not None
+
+
+async def test_idle_wakes_on_delivery_and_stores_the_new_mail(hub: SandboxHub) -> None:
+    hub.deliver(make_message("绑定前的邮件"))
+    await hub.bind()
+    events: list[tuple[str, dict]] = []
+    worker = AccountSync(hub.store, hub.vault, hub.account_id, publish=lambda k, _a, d: events.append((k, d)))
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until(lambda: first_sync_done(hub), timeout=20)
+        assert hub.subjects() == ["绑定前的邮件"]
+        latencies = []
+        for n in range(5):
+            hub.deliver(make_message(f"新邮件 {n}"))
+            latencies.append(await wait_until(lambda n=n: f"新邮件 {n}" in hub.subjects(), timeout=20))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(worker.login_attempts) == 1  # one session, kept: every delivery came through IDLE
+    assert sum(1 for kind, data in events if kind == "mail.new" and data["folder"] == "INBOX") == 6
+    print(f"IDLE delivery → stored: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s")
