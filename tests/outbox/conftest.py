@@ -83,12 +83,36 @@ class OutboxHub:
         self.service.close()
 
 
+def _postgres_schema() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL at 127.0.0.1:5432 (trust, db ``test``), dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    schema = f"mailhub_outbox_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(name="postgres_url")
+def postgres_url_fixture() -> Iterator[str]:
+    yield from _postgres_schema()
+
+
 @pytest.fixture
-def hub(sandbox_service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OutboxHub]:
+def hub(sandbox_service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request) -> Iterator[OutboxHub]:
+    """The hub over SQLite in its home; over PostgreSQL when the test also asks for ``postgres_url``."""
     home = tmp_path / "home"
     monkeypatch.setenv("MAILHUB_HOME", str(home))
     for name in ("MAILHUB_DATABASE_URL", "MAILHUB_MASTER_KEY", "MAILHUB_LANG"):
         monkeypatch.delenv(name, raising=False)
+    if "postgres_url" in request.fixturenames:
+        monkeypatch.setenv("MAILHUB_DATABASE_URL", request.getfixturevalue("postgres_url"))
     monkeypatch.setenv("MAILHUB_RESOLVE", sandbox_service.resolve_env("aliyun-standard"))
     monkeypatch.setenv("MAILHUB_CA_FILE", str(sandbox_service.ca_file))
     outbox_hub = OutboxHub(sandbox_service, home)

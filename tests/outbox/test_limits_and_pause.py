@@ -87,3 +87,20 @@ async def test_pausing_mid_queue_holds_what_is_left(hub: OutboxHub) -> None:
     assert (report.sent, report.stopped) == (paused_after, "paused")
     states = [get_entry(hub.store, e.id).state for e in entries]
     assert states == [OutboxState.SENT] * 2 + [OutboxState.HELD] * 3
+
+
+async def test_run_forever_sends_what_becomes_due_until_cancelled(hub: OutboxHub) -> None:
+    import asyncio
+
+    account_id, sender = await hub.bind("forever")
+    worker = hub.worker(account_id)
+    task = asyncio.create_task(worker.run_forever(poll=0.05))
+    try:
+        first = hub.queue(account_id, sender, f"one@{FOREIGN}")
+        second = hub.queue(account_id, sender, f"two@{FOREIGN}")
+        async with asyncio.timeout(20):  # an upper bound against a hang
+            while {get_entry(hub.store, e.id).state for e in (first, second)} != {OutboxState.SENT}:
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+    assert hub.running.sandbox.outbound.count() == 2

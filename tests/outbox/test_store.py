@@ -94,3 +94,27 @@ def get_raw(store, outbox_id: int) -> bytes:
 
     with store.session() as session:
         return session.get_one(OutboxMessageRow, outbox_id).raw
+
+
+@pytest.mark.postgres
+async def test_sending_and_recovery_on_postgresql(hub, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's path (batched claims, group commits, four connections, recovery) on PostgreSQL."""
+    from test_recovery import crash_at
+
+    from mailhub.outbox import list_entries
+
+    assert hub.store.engine.dialect.name == "postgresql"
+    account_id, sender = await hub.bind("pg")
+    entries = [hub.queue(account_id, sender, f"r{i}@buyer.example") for i in range(20)]
+    with monkeypatch.context() as patch:
+        crash_at(patch, "mark_sent")  # the first 250 is never recorded
+        with pytest.raises(BaseException, match="mark_sent"):
+            await hub.worker(account_id).run_once()
+
+    report = await hub.worker(account_id).run_once()
+
+    assert report.recovered >= 1
+    states = {e.state for e in list_entries(hub.store, account_id=account_id)}
+    assert states == {OutboxState.SENT}
+    outbound = hub.running.sandbox.outbound
+    assert outbound.count() == 20 and all(outbound.count_message_id(e.message_id) == 1 for e in entries)

@@ -58,3 +58,17 @@ async def test_serve_runs_the_app_and_the_workers_until_sigterm(hub, tmp_path) -
     tail = await hub.cli("events", "tail", "--json", "--account", str(account_id), "--count", "50")
     kinds = [line for line in tail.stdout.splitlines() if '"account.status"' in line]
     assert any('"to": "paused"' in line for line in kinds) and any('"from": "paused"' in line for line in kinds)
+
+
+def test_serve_on_a_taken_port_says_so_and_starts_nothing(hub_home) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "mailhub", "serve", "--port", str(port), "--log-level", "warning"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert result.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -51,16 +51,14 @@ async def test_pause_resume_delete_from_another_process_start_and_stop_the_worke
     receiver = receivers()
     runtime = Runtime(hub.service, poll=0.1, webhook_schedule=FAST)
     _endpoint, secret = runtime.webhooks.add(receiver.url, events=("account.*",))
+    hub.running.sandbox.mail.deliver(address, _mail(address, "first order"))
+    new_mail = runtime.events.subscribe(account_id=account_id, kinds=("mail.new",))
     async with running(runtime):
-        # 正常 → the sync worker logs in and holds its IMAP session.
+        # 正常 → the sync worker logs in, holds its IMAP session, and reports the mail it found.
         await eventually(lambda: hub.imap_sessions() == 1, what="the sync worker's session")
         assert "sync" in runtime.supervisor.running()[account_id]
-
-        # New mail reaches the store and is reported.
-        new_mail = runtime.events.subscribe(account_id=account_id, kinds=("mail.new",))
-        hub.running.sandbox.mail.deliver(address, _mail(address, "first order"))
         event: Event = await asyncio.wait_for(new_mail.get(), 30)
-        assert event.data["folder"] == "INBOX" and event.data["count"] >= 1
+        assert event.data["folder"] == "INBOX" and event.data["count"] == 1
 
         # 已暂停 from another process: the session ends, no worker is left, nobody logs in again.
         await hub.cli("accounts", "pause", address)
@@ -170,3 +168,28 @@ async def test_a_rename_does_not_reconnect_but_new_servers_do(hub) -> None:
         await eventually(lambda: runtime.supervisor.sets.get(account_id) not in (None, first), what="a restart")
         await eventually(lambda: hub.imap_logins(address) > logins + 1, what="the new session's login")
         await eventually(lambda: hub.imap_sessions() == 1, what="one session, on the new port")
+
+
+async def test_an_account_verified_again_after_an_error_syncs_again_at_once(hub) -> None:
+    account_id, address = await hub.bind("olga")
+    runtime = Runtime(hub.service, poll=0.1)
+    async with running(runtime):
+        await eventually(lambda: hub.imap_sessions() == 1, what="the sync session")
+        # The admin switches IMAP/SMTP off for the user and the connection drops: the worker's next login is
+        # refused, the account is 异常, and the worker waits minutes before trying again.
+        hub.running.sandbox.directory.set_imap_smtp(address, False)
+        (client_password,) = hub.running.sandbox.security.list_client_passwords(address)
+
+        async def drop() -> int:
+            return hub.running.server_sandbox.sessions.revoke({client_password.id})
+
+        assert hub.running.run(drop()) == 1
+        await eventually(lambda: hub.service.get(account_id).status == "error", what="异常")
+        assert hub.imap_sessions() == 0
+
+        # The admin switches it back on and the user verifies in another process: syncing resumes now,
+        # not after the worker's wait.
+        hub.running.sandbox.directory.set_imap_smtp(address, True)
+        await hub.cli("accounts", "verify", address)
+        await eventually(lambda: hub.imap_sessions() == 1, timeout=20, what="the sync session again")
+        assert hub.service.get(account_id).status == "normal"

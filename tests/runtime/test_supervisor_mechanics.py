@@ -95,3 +95,33 @@ def test_pruning_keeps_cursors_growing(hub_home) -> None:
         assert log.publish("mail.new", 1, {}).id > old[-1].id  # never an id a cursor has already passed
     finally:
         store.close()
+
+
+class ReturnsAtOnce:
+    """Ends on its own (as the sync worker does when it finds the account paused)."""
+
+    async def run_forever(self) -> None:
+        return None
+
+
+async def test_a_worker_that_ended_runs_again_only_after_the_account_changes(hub) -> None:
+    account_id, _address = await hub.bind("nina")
+    made: list[ReturnsAtOnce] = []
+
+    def workers(_store, _vault, _account_id, _publish):
+        made.append(ReturnsAtOnce())
+        return {"sync": made[-1]}
+
+    supervisor = Runtime(hub.service, workers=workers).supervisor
+    try:
+        await supervisor.refresh()
+        await eventually(lambda: supervisor.sets[account_id].finished(), what="the worker to end")
+        for _ in range(3):
+            await supervisor.refresh()
+        assert len(made) == 1  # no restart loop
+
+        await hub.service.verify(account_id)  # 正常 → 验证中 → 正常: the account changed
+        await supervisor.refresh()
+        assert len(made) == 2
+    finally:
+        await supervisor.stop_all()

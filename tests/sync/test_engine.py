@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sync_hub import DovecotHub, add_users, make_message
+from sync_hub import DovecotHub, add_users, make_message, wait_until
 from tests.peers.dovecot import HOSTNAME, DovecotServer
 
 from mailhub.sync.engine import AccountSync
@@ -116,3 +117,30 @@ async def test_the_sync_range_leaves_older_mail_on_the_server(hub: DovecotHub) -
     hub.deliver(make_message("明天也同步"))
     await worker(hub).sync_once()
     assert [m.subject for m in hub.messages()] == ["今天", "明天也同步"]
+
+
+async def test_while_idling_new_mail_flag_changes_and_expunges_by_another_client_are_stored(hub: DovecotHub) -> None:
+    for n in range(3):
+        hub.deliver(make_message(f"邮件 {n}"))
+    await hub.bind()
+    worker = AccountSync(hub.store, hub.vault, hub.account_id)
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until(lambda: len(hub.messages()) == 3, timeout=20)
+        await asyncio.sleep(0.2)  # the worker is in IDLE now (a change before that is caught by SELECT anyway)
+        with hub.imap() as phone:  # another client reading the same mailbox
+            phone.select("INBOX")
+            phone.uid("STORE", "1", "+FLAGS", "(\\Seen)")
+        await wait_until(lambda: {m.uid for m in hub.messages() if m.seen} == {1}, timeout=20)
+        with hub.imap() as phone:
+            phone.select("INBOX")
+            phone.uid("STORE", "2", "+FLAGS", "(\\Deleted)")
+            phone.expunge()
+        await wait_until(lambda: [m.uid for m in hub.messages()] == [1, 3], timeout=20)
+        hub.deliver(make_message("新到的"))
+        await wait_until(lambda: [m.uid for m in hub.messages()] == [1, 3, 4], timeout=20)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert hub.stored_state() == hub.server_state()
+    assert len(worker.login_attempts) == 1

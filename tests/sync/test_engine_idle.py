@@ -11,6 +11,9 @@ from sync_hub import SandboxHub, make_message, wait_until
 
 from mailhub.store.mail_models import FolderRow
 from mailhub.sync.engine import AccountSync
+from mailhub.sync.folder_sync import sync_folder
+from mailhub.sync.folders import Folder
+from mailhub.sync.imap_session import ImapSession
 
 
 @pytest.fixture
@@ -47,3 +50,23 @@ async def test_idle_wakes_on_delivery_and_stores_the_new_mail(hub: SandboxHub) -
     assert len(worker.login_attempts) == 1  # one session, kept: every delivery came through IDLE
     assert sum(1 for kind, data in events if kind == "mail.new" and data["folder"] == "INBOX") == 6
     print(f"IDLE delivery → stored: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s")
+
+
+async def test_an_inconsistent_server_view_never_deletes_stored_mail(hub: SandboxHub) -> None:
+    """After another session's STORE, the sandbox's re-SELECT currently lists fewer UIDs than it counts;
+    the engine must not take that as an expunge."""
+    for n in range(3):
+        hub.deliver(make_message(f"邮件 {n}"))
+    await hub.bind()
+    await AccountSync(hub.store, hub.vault, hub.account_id).sync_once()
+    phone = await ImapSession.open("imap.qiye.aliyun.com", 993, "ssl", hub.address, hub.client_password)
+    session = await ImapSession.open("imap.qiye.aliyun.com", 993, "ssl", hub.address, hub.client_password)
+    try:
+        await session.select("INBOX")
+        await phone.select("INBOX")
+        await phone.uid_store("1", "+FLAGS.SILENT (\\Seen)")
+        await sync_folder(session, hub.store, hub.account_id, Folder("INBOX", (), None), since=None)
+    finally:
+        await phone.logout()
+        await session.logout()
+    assert hub.subjects() == ["邮件 0", "邮件 1", "邮件 2"]

@@ -1,8 +1,9 @@
 """The hub's web UI in a real browser: the hub app served by uvicorn on a free loopback port (its own event
-loop in a thread, optionally with the supervisor running every account's workers), plus the shared
-Playwright ``browser`` fixture and ``screenshot`` from ``tests/browser.py`` (Debian's Chromium, headless).
+loop in a thread, optionally with the runtime running every account's workers, as ``mailhub serve`` does),
+plus the shared Playwright ``browser`` fixture and ``screenshot`` from ``tests/browser.py`` (Debian's
+Chromium, headless).
 
-    hub = LiveHub(app, with_supervisor=True).start()   # hub.url == "http://127.0.0.1:<port>"
+    hub = LiveHub(app, with_runtime=True).start()   # hub.url == "http://127.0.0.1:<port>"
     ...
     hub.stop()
 """
@@ -26,13 +27,13 @@ START_TIMEOUT = 30.0
 
 
 class LiveHub:
-    """``create_app()`` served over real HTTP; with ``with_supervisor`` the runtime's ``Supervisor`` runs on
-    the same loop (as ``mailhub serve`` runs it), so status changes reach pages as server-sent events."""
+    """``create_app()`` served over real HTTP; with ``with_runtime`` the hub's ``Runtime`` (supervisor, workers,
+    event log) runs on the same loop as in ``mailhub serve``, so status changes reach pages as server-sent events."""
 
-    def __init__(self, app: Any, *, with_supervisor: bool = False, supervisor_poll: float = 0.2) -> None:
+    def __init__(self, app: Any, *, with_runtime: bool = False, poll: float = 0.2) -> None:
         self.app = app
-        self.with_supervisor = with_supervisor
-        self.supervisor_poll = supervisor_poll
+        self.with_runtime = with_runtime
+        self.poll = poll
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(128)
@@ -65,25 +66,21 @@ class LiveHub:
             self._ready.set()
 
     async def _main(self) -> None:
-        supervisor_task = None
-        if self.with_supervisor:
-            from mailhub.runtime.events import EventLog
-            from mailhub.runtime.supervisor import Supervisor
+        runtime_task = None
+        if self.with_runtime:
+            from mailhub.runtime import Runtime
 
-            service = self.app.state.service
-            supervisor = Supervisor(
-                service.store, service.vault, EventLog(service.store), poll=self.supervisor_poll, stop_timeout=5
-            )
-            self.app.state.runtime = supervisor
-            supervisor_task = asyncio.create_task(supervisor.run_forever())
+            runtime = Runtime(self.app.state.service, poll=self.poll)
+            self.app.state.runtime = runtime
+            runtime_task = asyncio.create_task(runtime.run())
         self._ready.set()
         try:
             await self._server.serve(sockets=[self._socket])
         finally:
-            if supervisor_task is not None:
-                supervisor_task.cancel()
+            if runtime_task is not None:
+                runtime_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await supervisor_task
+                    await runtime_task
 
 
 def new_page(browser: Any, base_url: str, locale: str = "zh-CN", viewport: dict | None = None) -> Any:

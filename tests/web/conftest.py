@@ -74,8 +74,8 @@ from browser import LiveHub, browser  # noqa: E402, F401  (the shared Playwright
 
 @pytest.fixture(name="live_hub")
 def live_hub_fixture(web_app) -> Iterator[LiveHub]:
-    """The hub over real HTTP with the supervisor running (sync and outbox workers, live events)."""
-    hub = LiveHub(web_app, with_supervisor=True).start()
+    """The hub over real HTTP with the runtime running (sync and outbox workers, live events)."""
+    hub = LiveHub(web_app, with_runtime=True).start()
     try:
         yield hub
     finally:

@@ -101,3 +101,26 @@ async def test_pause_resume_edit_and_delete(admin: httpx.AsyncClient, aliyun) ->
 async def test_an_address_that_is_not_one(admin: httpx.AsyncClient) -> None:
     page = await admin.get("/accounts/new?email=not-an-address", headers=EN)
     assert page.status_code == 200 and 'class="alert error"' in page.text
+
+
+async def test_servers_typed_under_advanced_when_detection_finds_nothing(admin: httpx.AsyncClient, aliyun) -> None:
+    address = "lin@no-mx-trade.cn"  # the loopback DNS server knows nothing about this domain
+    aliyun.running.bind_user(address, "Main-Passw0rd!")
+    password = aliyun.client_password(address)
+    page = await admin.get(f"/accounts/new?email={address}", headers=EN)
+    assert "could not be found automatically" in page.text and '<details class="advanced" open>' in page.text
+
+    typed = {
+        "imap_host": "imap.qiye.aliyun.com",
+        "imap_port": "993",
+        "imap_tls": "ssl",
+        "smtp_host": "smtp.qiye.aliyun.com",
+        "smtp_port": "465",
+        "smtp_tls": "ssl",
+        "username": address,
+    }
+    data = {"csrf": csrf_of(page.text), "email": address, "password": password, "action": "save", **typed}
+    answer = await admin.post("/accounts/new", data=data, headers=EN)
+    assert answer.status_code == 200 and "badge-normal" in answer.text, answer.text
+    table = await admin.get("/accounts", headers=EN)
+    assert "Alibaba Cloud" in _row(table.text, address)  # the provider is known from the typed host

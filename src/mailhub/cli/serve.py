@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -30,6 +29,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "mailhub serving on http://{host}:{port} (Ctrl+C stops)",
     ),
     "stopped": ("mailhub 已停止", "mailhub stopped"),
+    "cannot_listen": (
+        "无法在 {host}:{port} 上监听（端口被占用或无权限）；请用 --port 换一个端口。",
+        "Cannot listen on {host}:{port} (port in use or not allowed); pick another with --port.",
+    ),
 }
 
 
@@ -90,7 +93,10 @@ class _Server:
         self.server = Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
 
     async def serve(self) -> None:
-        await self.server.serve()
+        try:
+            await self.server.serve()
+        except SystemExit:  # uvicorn exits the process when it cannot listen; here that is an answer
+            log.debug("uvicorn could not start")
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -113,33 +119,35 @@ async def _serve(host: str, port: int, log_level: str, lang: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    workers = asyncio.create_task(runtime.run(), name="runtime")
     web = asyncio.create_task(http.serve(), name="http")
-    stopping = asyncio.create_task(stop.wait(), name="signals")
-    announced = asyncio.create_task(_announce(http, lang), name="announce")
-    failed = False
     try:
+        # Listen first: a taken port ends here, before any account logs in.
+        if not await _listening(http, web):
+            typer.echo(_word("cannot_listen", lang, host=host, port=port), err=True)
+            raise typer.Exit(1)
+        address = http.address() or (host, port)
+        print(_word("listening", lang, host=address[0], port=address[1]), flush=True)
+        workers = asyncio.create_task(runtime.run(), name="runtime")
+        stopping = asyncio.create_task(stop.wait(), name="signals")
         await asyncio.wait({workers, web, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        announced.cancel()
+        stopping.cancel()
+        failed = workers.done() and not workers.cancelled() and workers.exception() is not None
         http.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(web, 15)
-        failed = workers.done() and not workers.cancelled() and workers.exception() is not None
         workers.cancel()
         await asyncio.gather(workers, return_exceptions=True)
-        stopping.cancel()
+        if failed:
+            log.error("the workers stopped", exc_info=workers.exception())
+            raise typer.Exit(1)
+    finally:
         service.close()
-    if failed:
-        log.error("the workers stopped", exc_info=workers.exception())
-        raise typer.Exit(1)
 
 
-async def _announce(http: _Server, lang: str) -> None:
-    """One line with the real address once listening (``--port 0`` picks one: scripts read it here)."""
+async def _listening(http: _Server, web: asyncio.Task[None]) -> bool:
+    """Wait until uvicorn listens (True) or gave up, e.g. on a port in use (False)."""
     while not http.server.started:
-        await asyncio.sleep(0.05)
-    address = http.address()
-    if address is not None:
-        print(_word("listening", lang, host=address[0], port=address[1]), flush=True)
-        sys.stdout.flush()
+        if web.done():
+            return False
+        await asyncio.sleep(0.02)
+    return True

@@ -17,9 +17,8 @@ from rich.table import Table
 from mailhub.accounts.models import Account, AccountError
 from mailhub.accounts.service import AccountService
 from mailhub.accounts.status import AccountStatus
-from mailhub.sync.engine import AccountSync, LoginRefused, SyncOptions, SyncReport
+from mailhub.sync.engine import AccountSync, LoginRefused, SyncReport
 from mailhub.sync.folders import decode_mutf7
-from mailhub.sync.summarizing import SummaryPool
 from mailhub.transport.errors import TransportFailure
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True, pretty_exceptions_show_locals=False)
@@ -104,7 +103,6 @@ async def _sync_once(service: AccountService, accounts: list[Account], lang: Lan
     table.add_column(_word("expunged", lang))
     table.add_column(_word("problems", lang))
     code = EXIT_OK
-    pool = SummaryPool()  # summaries in another process while the next batch downloads
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         for account in accounts:
@@ -117,7 +115,7 @@ async def _sync_once(service: AccountService, accounts: list[Account], lang: Lan
                     tasks[folder] = progress.add_task(f"{email} {decode_mutf7(folder)}", total=total)
                 progress.update(tasks[folder], completed=done, total=total)
 
-            worker = AccountSync(service.store, service.vault, account.id, options=SyncOptions(summarize=pool))
+            worker = AccountSync(service.store, service.vault, account.id)
             try:
                 report: SyncReport = await worker.sync_once(progress=advance)
             except LoginRefused as refused:
@@ -137,7 +135,6 @@ async def _sync_once(service: AccountService, accounts: list[Account], lang: Lan
                     str(len(folder.expunged)),
                     str(folder.skipped),
                 )
-    pool.close()
     console.print(table)
     return code
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, insert, or_, select, update
 
 from mailhub.accounts.status import AccountStatus
 from mailhub.outbox.entries import OutboxState
@@ -100,32 +100,40 @@ def account_status(store: Store, account_id: int) -> str | None:
         return connection.execute(_STATUS, {"aid": account_id}).scalar()
 
 
+_TAKE = (
+    update(MESSAGES)
+    .where(
+        MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
+        MESSAGES.c.account_id == bindparam("aid"),
+        MESSAGES.c.state == OutboxState.QUEUED.value,
+        exists().where(AccountRow.id == bindparam("aid"), AccountRow.status == AccountStatus.NORMAL.value),
+    )
+    .values(
+        state=OutboxState.SENDING.value, attempts=MESSAGES.c.attempts + 1, data_end_at=None, updated_at=bindparam("at")
+    )
+    .returning(MESSAGES.c.id)
+)
+_TAKEN = select(
+    MESSAGES.c.id, MESSAGES.c.message_id, MESSAGES.c.from_address, MESSAGES.c.recipients, MESSAGES.c.raw,
+    MESSAGES.c.attempts,
+).where(MESSAGES.c.id.in_(bindparam("ids", expanding=True))).order_by(MESSAGES.c.id)  # fmt: skip
+
+
 def claim(store: Store, account_id: int, ids: list[int]) -> list[Claimed] | str:
     """Take these queued messages: ``sending`` committed, one attempt each. Returns the account's status
-    instead when it no longer allows sending (paused, deleted); messages someone else took are left out."""
+    instead when it no longer allows sending (paused, deleted); messages someone else took are left out.
+
+    The transaction starts with its write (an UPDATE ... RETURNING guarded by the state and the account's
+    status), so two processes claiming at once never both take a message."""
     now = utcnow()
-    with store.session() as session:
-        status = session.scalar(select(AccountRow.status).where(AccountRow.id == account_id))
-        if status != AccountStatus.NORMAL:
-            return status or "deleted"
-        rows = session.execute(
-            select(
-                MESSAGES.c.id, MESSAGES.c.message_id, MESSAGES.c.from_address, MESSAGES.c.recipients,
-                MESSAGES.c.raw, MESSAGES.c.attempts,
-            ).where(MESSAGES.c.id.in_(ids), MESSAGES.c.state == OutboxState.QUEUED.value)
-            .order_by(MESSAGES.c.id)
-            .with_for_update()
-        ).all()  # fmt: skip
-        if not rows:
-            return []
-        taken = [row.id for row in rows]
-        session.execute(
-            update(MESSAGES)
-            .where(MESSAGES.c.id.in_(taken))
-            .values(state=OutboxState.SENDING.value, attempts=MESSAGES.c.attempts + 1, data_end_at=None, updated_at=now)
-        )
-        session.execute(insert(ATTEMPTS), [{"outbox_id": i, "started_at": now, "outcome": "sending"} for i in taken])
-    return [Claimed(r.id, r.message_id, r.from_address, tuple(r.recipients), r.raw, r.attempts + 1) for r in rows]
+    with store.engine.begin() as connection:
+        taken = list(connection.execute(_TAKE, {"ids": ids, "aid": account_id, "at": now}).scalars())
+        if not taken:
+            status = connection.execute(_STATUS, {"aid": account_id}).scalar()
+            return [] if status == AccountStatus.NORMAL else (status or "deleted")
+        rows = connection.execute(_TAKEN, {"ids": taken}).all()
+        connection.execute(insert(ATTEMPTS), [{"outbox_id": i, "started_at": now, "outcome": "sending"} for i in taken])
+    return [Claimed(r.id, r.message_id, r.from_address, tuple(r.recipients), r.raw, r.attempts) for r in rows]
 
 
 def mark_data_end(session: Connection, outbox_id: int) -> None:

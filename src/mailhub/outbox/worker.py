@@ -34,6 +34,8 @@ log = logging.getLogger("mailhub.outbox")
 
 # A 5xx with one of these diagnoses is about the message (its size, its content), not the account.
 MESSAGE_LEVEL_CODES = frozenset({"unexpected_reply"})
+CLAIM_BATCH = 16  # messages claimed per transaction when no per-minute limit applies
+REFUSED_PAUSE = 300.0  # seconds before an account whose sending was refused is tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class _Run:
     commit: GroupCommit
     copies: SentCopies
     keep_copy: bool
+    quota_used: bool = False
 
 
 def _diagnosis_json(refused: SendRefused, provider_id: str | None) -> dict[str, Any]:
@@ -161,6 +164,16 @@ class OutboxWorker:
             await copies.close()
         return report
 
+    async def run_forever(self, *, poll: float = 1.0) -> None:
+        """Send mail as it becomes due until cancelled (how the supervisor runs the outbox). After a
+        permanent refusal it waits ``REFUSED_PAUSE`` before trying the account again, so one refusal does
+        not fail the whole queue message by message."""
+        while True:
+            report = await self.run_once()
+            if report.stopped == "deleted":
+                return
+            await asyncio.sleep(REFUSED_PAUSE if report.stopped == "refused" else poll)
+
     async def _send_due(self, run: _Run) -> None:
         report = run.report
         while not report.stopped:
@@ -176,48 +189,62 @@ class OutboxWorker:
             queue.hold_account(self.store, run.account.id, self.publish)
 
     async def _send_batch(self, run: _Run, ids: list[int]) -> None:
-        """Hand ``ids`` to the connections, keeping to the rate; returns when all are settled."""
-        limited = run.window.limit.per_minute is not None
-        lanes = 1 if limited else max(1, self.options.connections)
+        """Hand ``ids`` to the connections, keeping to the rate; returns when all are settled. If a
+        connection fails hard (a crash, the store gone), everything stops with it."""
+        lanes = 1 if run.window.limit.per_minute is not None else max(1, self.options.connections)
         slots = asyncio.Semaphore(lanes)
         feed: asyncio.Queue[ledger.Claimed | None] = asyncio.Queue()
-        tasks = [
-            asyncio.create_task(self._lane(run, feed, slots), name=f"outbox-{run.account.id}-{i}") for i in range(lanes)
-        ]
-        quota_used = False
-        batch = 1 if limited else lanes  # claimed together: one transaction for several messages
-        ready: list[ledger.Claimed] | None = []
+        name = f"outbox-{run.account.id}"
+        tasks = [asyncio.create_task(self._lane(run, feed, slots), name=f"{name}-{i}") for i in range(lanes)]
+        tasks.append(asyncio.create_task(self._feed(run, ids, feed, slots, lanes), name=f"{name}-feed"))
         try:
-            pending = list(ids)
-            while pending and not run.report.stopped:
-                await slots.acquire()
-                if run.window.day_exhausted():  # what is already on its way still goes
-                    slots.release()
-                    quota_used = True
-                    break
-                await asyncio.sleep(run.window.wait())
-                if not ready:
-                    ready = await self._claim(run, pending[:batch])
-                    pending = pending[batch:]
-                    if ready is None:  # paused or deleted while we were sending
-                        slots.release()
-                        break
-                    if not ready:  # another worker took them
-                        slots.release()
-                        continue
-                run.window.reserve()
-                feed.put_nowait(ready.pop(0))
-            for claimed in ready or ():  # claimed but not handed out (quota reached): back in the queue
-                await run.commit.write(lambda s, c=claimed: ledger.mark_requeued(s, c, None, "not sent in this run"))
-            for _ in tasks:
-                feed.put_nowait(None)
             await asyncio.gather(*tasks)
-            if quota_used and not run.report.stopped:
-                run.report.stopped = "daily_quota"
         except BaseException:
             for task in tasks:
                 task.cancel()
             raise
+        if run.quota_used and not run.report.stopped:  # set only now: the lanes finish what they were given
+            run.report.stopped = "daily_quota"
+
+    async def _feed(
+        self,
+        run: _Run,
+        ids: list[int],
+        feed: asyncio.Queue[ledger.Claimed | None],
+        slots: asyncio.Semaphore,
+        lanes: int,
+    ) -> None:
+        """Claim messages (several per transaction when no per-minute limit applies) and hand them out,
+        one whenever a connection is free and the rate allows."""
+        batch = 1 if run.window.limit.per_minute is not None else CLAIM_BATCH
+        ready: list[ledger.Claimed] | None = []
+        pending = list(ids)
+        quota_used = False
+        while pending or ready:
+            if run.report.stopped:
+                break
+            await slots.acquire()
+            if run.window.day_exhausted():  # what is already on its way still goes
+                slots.release()
+                quota_used = True
+                break
+            await asyncio.sleep(run.window.wait())
+            if not ready:
+                ready = await self._claim(run, pending[:batch])
+                pending = pending[batch:]
+                if ready is None:  # paused or deleted while we were sending
+                    slots.release()
+                    break
+                if not ready:  # another worker took them
+                    slots.release()
+                    continue
+            run.window.reserve()
+            feed.put_nowait(ready.pop(0))
+        for claimed in ready or ():  # claimed but not handed out: back in the queue
+            await run.commit.write(lambda s, c=claimed: ledger.mark_requeued(s, c, None, "not sent in this run"))
+        for _ in range(lanes):
+            feed.put_nowait(None)
+        run.quota_used = quota_used
 
     async def _claim(self, run: _Run, ids: list[int]) -> list[ledger.Claimed] | None:
         """Claim ``ids`` in one transaction; ``None`` (with ``stopped`` set) if the account stopped sending."""

@@ -40,6 +40,8 @@ STOP_TIMEOUT = 10.0
 # ~10 s instead of 2,000 logins in the same instant (providers throttle logins per source address).
 STARTS_PER_POLL = 20
 STARTED = "supervisor.started"
+WORKER_RECOVERED = "sync_login_recovered"  # the sync worker's own 异常 → 正常 (mailhub.sync.account_state)
+HISTORY_CHUNK = 500  # accounts per status-history query
 RUNNING = frozenset({AccountStatus.NORMAL.value, AccountStatus.ERROR.value})
 
 
@@ -83,6 +85,8 @@ class Supervisor:
         self._seen: dict[int, Seen] = {}
         self._emails: dict[int, str] = {}
         self._history_cursor: dict[int, int] = {}
+        self._last_reason: dict[int, str] = {}  # the reason of the newest status change seen per account
+        self._errored: set[int] = set()  # running accounts seen in 异常 since their workers started
         self._poke = asyncio.Event()
         self._first_run = True
 
@@ -119,12 +123,16 @@ class Supervisor:
         try:
             last_probe, last_full = None, -math.inf
             while True:
-                probe = self._probe()
-                due = loop.time() - last_full >= self.poll
-                if probe != last_probe or due or self._poke.is_set() or self._starts_waiting:
-                    self._poke.clear()
-                    await self.refresh()
-                    last_probe, last_full = probe, loop.time()
+                try:
+                    probe = self._probe()
+                    due = loop.time() - last_full >= self.poll
+                    if probe != last_probe or due or self._poke.is_set() or self._starts_waiting:
+                        self._poke.clear()
+                        await self.refresh()
+                        last_probe, last_full = probe, loop.time()
+                except Exception:  # a database hiccup must not stop every account's workers
+                    log.exception("supervisor: looking at the accounts failed; trying again")
+                    await asyncio.sleep(self.poll)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._poke.wait(), min(self.probe, self.poll))
         finally:
@@ -153,11 +161,9 @@ class Supervisor:
             current = now.get(account_id)
             if current is None or current.created_at != seen.created_at:
                 stopping += self._gone(account_id)
+        self._report_history([aid for aid, seen in now.items() if self._seen.get(aid) != seen])
         for account_id, seen in now.items():
-            before = self._seen.get(account_id)
-            if before != seen:
-                self._report_history(account_id)
-            stopping += self._apply(account_id, seen, before)
+            stopping += self._apply(account_id, seen, self._seen.get(account_id))
         self._seen = now
         if stopping:
             await asyncio.gather(*(ws.wait(self.stop_timeout) for ws in stopping))
@@ -189,16 +195,32 @@ class Supervisor:
             else:
                 self._starts_waiting = True
             return []
+        if seen.status == AccountStatus.ERROR.value:
+            self._errored.add(account_id)
+        elif account_id in self._errored and self._last_reason.get(account_id) != WORKER_RECOVERED:
+            # 异常 → 正常 by someone else (a verification, an edit): the sync worker may be waiting up to an
+            # hour before its next try; start afresh now. (Its own recovery needs nothing.)
+            stopped = self._stop(account_id, "recovered")
+            self._start(account_id, self._fingerprint(account_id))
+            return stopped
+        else:
+            self._errored.discard(account_id)
         if before is not None and before.updated_at != seen.updated_at:
             fingerprint = self._fingerprint(account_id)
             if fingerprint != current.fingerprint:  # new servers or login name: reconnect with them
                 stopped = self._stop(account_id, "settings_changed")
                 self._start(account_id, fingerprint)
                 return stopped
-        # A worker that returned on its own stays stopped until the account changes (never a login loop).
+            if current.finished():
+                # A worker that returned on its own (it saw a pause we did not) runs again once the account
+                # changes; never sooner, so a worker that keeps returning cannot become a login loop.
+                stopped = self._stop(account_id, "restarted")
+                self._start(account_id, fingerprint)
+                return stopped
         return []
 
     def _start(self, account_id: int, fingerprint: tuple[Any, ...]) -> None:
+        self._errored.discard(account_id)
         self._release_outbox(account_id)
         try:
             workers = self._factory(self.store, self.vault, account_id, self.publish)
@@ -226,6 +248,8 @@ class Supervisor:
         """The account was deleted: stop its workers, cancel its waiting mail, report it."""
         stopped = self._stop(account_id, "deleted")
         self._history_cursor.pop(account_id, None)
+        self._last_reason.pop(account_id, None)
+        self._errored.discard(account_id)
         email = self._emails.pop(account_id, None)
         self.events.publish("account.deleted", account_id, {"email": email})
         self._cancel_orphans()
@@ -275,30 +299,33 @@ class Supervisor:
         self._seen = {}
         self.events.publish(STARTED, None, {"pid": os.getpid(), "accounts": len(now)})
 
-    def _report_history(self, account_id: int) -> None:
-        cursor = self._history_cursor.get(account_id, 0)
-        with self.store.session() as session:
-            changes = list(
-                session.scalars(
+    def _report_history(self, account_ids: list[int]) -> None:
+        """Publish the new status-history rows of these accounts, oldest first (a few queries, not one each)."""
+        for first in range(0, len(account_ids), HISTORY_CHUNK):
+            chunk = account_ids[first : first + HISTORY_CHUNK]
+            low = min(self._history_cursor.get(aid, 0) for aid in chunk)
+            with self.store.session() as session:
+                changes = session.scalars(
                     select(StatusChangeRow)
-                    .where(StatusChangeRow.account_id == account_id, StatusChangeRow.id > cursor)
+                    .where(StatusChangeRow.account_id.in_(chunk), StatusChangeRow.id > low)
                     .order_by(StatusChangeRow.id)
-                )
-            )
-            email = session.scalar(select(AccountRow.email).where(AccountRow.id == account_id))
-        if email:
-            self._emails[account_id] = email
-        for change in changes:
-            data = {
-                "email": email,
-                "from": change.from_status,
-                "to": change.to_status,
-                "reason": change.reason,
-                "diagnosis_code": change.diagnosis_code,
-                "at": change.at.isoformat(),
-            }
-            self.events.publish_status_change(change.id, account_id, data)
-            self._history_cursor[account_id] = change.id
+                ).all()
+                emails = session.execute(select(AccountRow.id, AccountRow.email).where(AccountRow.id.in_(chunk)))
+                self._emails.update({aid: email for aid, email in emails})
+            for change in changes:
+                if change.id <= self._history_cursor.get(change.account_id, 0):
+                    continue
+                data = {
+                    "email": self._emails.get(change.account_id),
+                    "from": change.from_status,
+                    "to": change.to_status,
+                    "reason": change.reason,
+                    "diagnosis_code": change.diagnosis_code,
+                    "at": change.at.isoformat(),
+                }
+                self.events.publish_status_change(change.id, change.account_id, data)
+                self._history_cursor[change.account_id] = change.id
+                self._last_reason[change.account_id] = change.reason
 
     # -- the outbox's part in pause, resume, delete ----------------------------------------------------
 

@@ -199,7 +199,10 @@ class WebhookDispatcher:
         self._log.add_listener(self._on_event)
         try:
             while True:
-                self.refresh()
+                try:
+                    self.refresh()
+                except Exception:  # a database hiccup: the queues that run keep running
+                    log.exception("webhooks: looking at the endpoints failed; trying again")
                 await asyncio.sleep(self.poll)
         finally:
             self._log.remove_listener(self._on_event)

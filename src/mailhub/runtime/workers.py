@@ -50,9 +50,14 @@ def runner(worker: Any) -> Callable[[], Awaitable[None]] | None:
     return None
 
 
+_WARNED: set[str] = set()
+
+
 def _runnable(name: str, worker: Any) -> bool:
     if runner(worker) is None:
-        log.warning("the %s worker has no run_forever(); not started", name)
+        if name not in _WARNED:  # once, not once per account
+            _WARNED.add(name)
+            log.warning("the %s worker has no run_forever(); not started", name)
         return False
     return True
 
@@ -110,6 +115,10 @@ class WorkerSet:
 
     def alive(self) -> bool:
         return any(not task.done() for task in self.tasks.values())
+
+    def finished(self) -> bool:
+        """Whether one of the workers has ended (returned, or was cancelled)."""
+        return any(task.done() for task in self.tasks.values())
 
     async def _keep_running(self, name: str, worker: Worker) -> None:
         failures = 0

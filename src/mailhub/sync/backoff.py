@@ -10,11 +10,12 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # After a refused login: 5 min, 15 min, then hourly. Even a provider that locks after 3 failures an hour
 # (the strictest we know of) never sees more than that from us.
 AUTH_RETRY_SCHEDULE: tuple[float, ...] = (300.0, 900.0, 3600.0)
+_SHARED_RNG = random.Random()  # one generator for every worker: each Random holds 2.5 KB of state
 
 
 @dataclass(slots=True)
@@ -36,7 +37,7 @@ class Backoff:
     cap: float = 300.0
     reset_after: float = 60.0
     jitter: float = 0.5  # the fraction of each delay that is random
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random = _SHARED_RNG
     failures: int = 0
 
     def next_delay(self) -> float:

@@ -22,7 +22,7 @@ from mailhub.store import SecretRow, Store
 from mailhub.sync.account_state import AccountView, Publish, load_account, mark_login_refused, mark_recovered
 from mailhub.sync.backoff import AuthRetry, Backoff, Timing
 from mailhub.sync.fetch_reader import ResponseTooLarge
-from mailhub.sync.folder_sync import FolderChanges, Progress, Summarize, sync_folder
+from mailhub.sync.folder_sync import FolderChanges, Progress, Summarize, fetch_arrivals, sync_folder
 from mailhub.sync.folders import Folder, folders_to_sync, parse_list
 from mailhub.sync.imap_session import ImapCommandFailed, ImapSession
 from mailhub.sync.summarizing import summarize_inline
@@ -144,6 +144,9 @@ class AccountSync:
             except CONNECTION_TROUBLE as exc:
                 self.last_error = str(exc)
                 log.info("account %s: connection lost (%s)", self.account_id, exc)
+            except Exception as exc:  # a bug or a store error must not end the worker: log, back off, retry
+                self.last_error = repr(exc)
+                log.exception("account %s: sync failed", self.account_id)
             finally:
                 await session.close()
             self.backoff.connected_for(self.timing.clock() - connected_at)
@@ -168,6 +171,8 @@ class AccountSync:
                 await self._sync_all(session, account, None)
                 last_full = self.timing.clock()
                 await session.select("INBOX", condstore=self._condstore)
+            elif changed == {"EXISTS"}:  # only new mail: fetch what arrived, nothing else
+                self._announce(await self._arrivals(account, session, inbox))
             elif changed:
                 self._announce(await self._sync_folder(session, account, inbox, None))
 
@@ -240,6 +245,16 @@ class AccountSync:
             batch_size=self.options.batch_size,
             condstore=self._condstore,
             progress=report,
+            summarize=self.options.summarize or summarize_inline,
+        )
+
+    async def _arrivals(self, account: AccountView, session: ImapSession, folder: Folder) -> FolderChanges:
+        return await fetch_arrivals(
+            session,
+            self.store,
+            account.id,
+            folder,
+            condstore=self._condstore,
             summarize=self.options.summarize or summarize_inline,
         )
 

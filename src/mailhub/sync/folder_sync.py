@@ -72,6 +72,17 @@ async def sync_folder(
     stored = mailbox_store.stored_flags(store, row.id)
     on_server = set(await session.uid_search("ALL"))
     changes.expunged = sorted(stored.keys() - on_server)
+    if changes.expunged and len(on_server) < selected.exists:
+        # Fewer UIDs than SELECT just counted: the server's view is inconsistent (seen in the sandbox after
+        # another session's STORE). Deleting on its word could drop mail for good; wait for a sane pass.
+        log.warning(
+            "account %s folder %s: SEARCH found %d of %d messages; expunges not applied this pass",
+            account_id,
+            folder.name,
+            len(on_server),
+            selected.exists,
+        )
+        changes.expunged = []
     mailbox_store.remove_uids(store, row.id, set(changes.expunged))
     for uid in changes.expunged:
         del stored[uid]
@@ -87,10 +98,38 @@ async def sync_folder(
         )
     missing = sorted(wanted - stored.keys(), reverse=True)  # newest first: what a person looks at first
     await _fetch_new(session, store, account_id, row.id, missing, changes, batch_size, condstore, summarize, progress)
-    uidnext = selected.uidnext or (max(on_server) + 1 if on_server else 1)
+    # SELECT's UIDNEXT may predate mail that arrived before the SEARCH (and was fetched): take the larger.
+    uidnext = max(selected.uidnext or 1, max(on_server) + 1 if on_server else 1)
     mailbox_store.save_cursors(
         store, row.id, uidvalidity=selected.uidvalidity, uidnext=uidnext, highestmodseq=selected.highestmodseq
     )
+    return changes
+
+
+async def fetch_arrivals(
+    session: ImapSession,
+    store: Store,
+    account_id: int,
+    folder: Folder,
+    *,
+    condstore: bool = False,
+    summarize: Summarize = summarize_inline,
+) -> FolderChanges:
+    """New mail in the selected ``folder`` after IDLE said EXISTS: only UIDs from the stored UIDNEXT on.
+    No SELECT, no full UID list, no flag scan: those wait for the next full pass."""
+    row = mailbox_store.folder_row(store, account_id, folder)
+    if row.uidnext is None or row.uidvalidity is None:
+        return await sync_folder(
+            session, store, account_id, folder, since=None, condstore=condstore, summarize=summarize
+        )
+    changes = FolderChanges(folder.name)
+    known = mailbox_store.stored_flags(store, row.id, from_uid=row.uidnext)
+    found = [uid for uid in await session.uid_search(f"UID {row.uidnext}:*") if uid >= row.uidnext and uid not in known]
+    if found:
+        await _fetch_new(session, store, account_id, row.id, sorted(found), changes, 500, condstore, summarize, None)
+        mailbox_store.save_cursors(
+            store, row.id, uidvalidity=row.uidvalidity, uidnext=max(found) + 1, highestmodseq=row.highestmodseq
+        )
     return changes
 
 

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mailhub.sync.fetch_reader import FetchedMessage, ResponseReader, read_fetch
+from mailhub.sync.tls_stream import open_tls_stream
+from mailhub.transport.connect import open_socket
 from mailhub.transport.errors import TransportFailure
 from mailhub.transport.imap import ImapClient, quote
 from mailhub.transport.probe import ProbeRecord
+from mailhub.transport.transcript import Transcript
 
 _CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT|HIGHESTMODSEQ) (\d+)\]", re.IGNORECASE)
 _EXISTS = re.compile(rb"\* (\d+) EXISTS", re.IGNORECASE)
@@ -72,7 +75,7 @@ class ImapSession:
         self._writer = writer
         self._tags = 0
         self.selected: SelectedFolder | None = None
-        self.pending_changes = False  # an EXISTS/EXPUNGE/FETCH arrived unasked: the folder changed
+        self.pending_changes: set[str] = set()  # EXISTS / EXPUNGE / FETCH seen unasked: the folder changed
 
     def __repr__(self) -> str:
         return f"ImapSession({self._client!r})"
@@ -93,21 +96,30 @@ class ImapSession:
         timeout: float = 15.0,
         read_timeout: float = 120.0,
     ) -> ImapSession:
-        """Connect, log in (one attempt: providers lock accounts after a few), say ID when offered."""
+        """Connect, log in (one attempt: providers lock accounts after a few), say ID when offered.
+
+        Implicit TLS goes through ``open_tls_stream`` (a 17 KiB TLS read buffer instead of asyncio's 256 KiB);
+        STARTTLS through the login client's own connect."""
         record = ProbeRecord()
         record.transcript.add_secret(password)
-        client = await asyncio.wait_for(
-            ImapClient.connect(host, port, tls, record, connect_timeout=timeout, greeting_wait=2.0), timeout
-        )
+        async with asyncio.timeout(timeout):
+            if tls == "ssl":
+                reader, writer = await _implicit_tls(host, port, timeout)
+                client = ImapClient(reader, writer, host, record)
+            else:
+                client = await ImapClient.connect(host, port, tls, record, connect_timeout=timeout, greeting_wait=2.0)
+                # The login client owns these streams; after login only this session reads them.
+                reader, writer = client._reader, client._writer
         try:
-            await asyncio.wait_for(client.login(username, password), timeout)
-            if "ID" in client.capabilities:
-                await asyncio.wait_for(client.identify(), timeout)
+            async with asyncio.timeout(timeout):
+                await client.login(username, password)
+                if "ID" in client.capabilities:
+                    await client.identify()
         except BaseException:
             await client.close()
             raise
-        # The login client owns the streams; from here on only this session reads them.
-        return cls(client, client._reader, client._writer, read_timeout=read_timeout)
+        record.transcript = Transcript()  # the login transcript is not needed for the session's days
+        return cls(client, reader, writer, read_timeout=read_timeout)
 
     # -- the wire --------------------------------------------------------------------------------------
     async def _send(self, text: str) -> str:
@@ -153,9 +165,15 @@ class ImapSession:
         done = await self._complete(tag, on_untagged)
         if done.status != "OK":
             raise ImapCommandFailed(text.split(" ", 1)[0], f"{done.status} {done.text}")
-        if any(_UNSOLICITED_CHANGE.match(line) for line in done.untagged):
-            self.pending_changes = True
+        for line in done.untagged:
+            self._note_change(line)
         return done
+
+    def _note_change(self, line: bytes) -> bool:
+        match = _UNSOLICITED_CHANGE.match(line)
+        if match is not None:
+            self.pending_changes.add(match.group(1).upper().decode())
+        return match is not None
 
     # -- commands --------------------------------------------------------------------------------------
     async def enable_condstore(self) -> bool:
@@ -175,7 +193,7 @@ class ImapSession:
                 codes[key.decode().upper()] = int(value)
             if (match := _EXISTS.match(line)) is not None:
                 exists = int(match.group(1))
-        self.pending_changes = False
+        self.pending_changes.clear()
         self.selected = SelectedFolder(
             name, exists, codes.get("UIDVALIDITY", 0), codes.get("UIDNEXT"), codes.get("HIGHESTMODSEQ")
         )
@@ -203,8 +221,8 @@ class ImapSession:
                 return
             if message is not None:
                 on_message(message)
-            elif _UNSOLICITED_CHANGE.match(response):
-                self.pending_changes = True
+            else:
+                self._note_change(response)
 
         await self.command(f"UID FETCH {uids} {items}" + (f" ({modifiers})" if modifiers else ""), on_untagged=take)
         return unreadable
@@ -231,19 +249,21 @@ class ImapSession:
         done = await self.command('LIST "" "*"')
         return [line for line in done.untagged if line[:7].upper() == b"* LIST "]
 
-    async def noop(self) -> bool:
-        """NOOP; True when the selected folder reported a change."""
+    async def noop(self) -> set[str]:
+        """NOOP; the kinds of change (EXISTS, EXPUNGE, FETCH) the selected folder reported meanwhile."""
         await self.command("NOOP")
-        changed, self.pending_changes = self.pending_changes, False
-        return changed
+        return self._take_changes()
 
-    async def idle(self, seconds: float) -> bool:
-        """IDLE up to ``seconds``; True as soon as the folder changes (then DONE), False when time ran out."""
+    def _take_changes(self) -> set[str]:
+        changes, self.pending_changes = self.pending_changes, set()
+        return changes
+
+    async def idle(self, seconds: float) -> set[str]:
+        """IDLE up to ``seconds``; returns at the first change with its kinds (EXISTS, EXPUNGE, FETCH), or an
+        empty set when the time ran out."""
         if self.pending_changes:
-            self.pending_changes = False
-            return True
+            return self._take_changes()
         tag = await self._send("IDLE")
-        changed = False
         while True:
             response = await self._read()
             if response.startswith(b"+"):
@@ -253,11 +273,11 @@ class ImapSession:
         try:
             # One deadline for the whole IDLE: keep-alive lines ("* OK Still here") must not extend it.
             async with asyncio.timeout(seconds):
-                while not changed:
+                while not self.pending_changes:
                     line = await self._responses.read_line()  # cancelling readuntil loses nothing
                     if line.startswith(b"* BYE"):
                         raise TransportFailure("closed", "idle", reply=_decode(line.strip()))
-                    changed = _UNSOLICITED_CHANGE.match(line) is not None
+                    self._note_change(line)
         except TimeoutError:
             pass
         except asyncio.IncompleteReadError:
@@ -266,13 +286,34 @@ class ImapSession:
         done = await self._complete(tag, None)
         if done.status != "OK":
             raise ImapCommandFailed("IDLE", f"{done.status} {done.text}")
-        return changed or any(_UNSOLICITED_CHANGE.match(line) for line in done.untagged)
+        for line in done.untagged:
+            self._note_change(line)
+        return self._take_changes()
 
     async def logout(self) -> None:
         await self._client.logout()
 
     async def close(self) -> None:
         await self._client.close()
+
+
+async def _implicit_tls(host: str, port: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """TLS streams with the greeting read and checked (the login client then asks for CAPABILITY)."""
+    sock = await open_socket(host, port, timeout=timeout)
+    reader, writer = await open_tls_stream(sock, host, timeout=timeout)
+    try:
+        greeting = await ResponseReader(reader).read_line()
+    except (asyncio.IncompleteReadError, OSError):
+        writer.close()
+        raise TransportFailure("closed", "greeting", detail="the server closed the connection") from None
+    text = _decode(greeting).strip()
+    if text.upper().startswith("* BYE"):
+        writer.close()
+        raise TransportFailure("closed", "greeting", reply=text)
+    if not text.upper().startswith(("* OK", "* PREAUTH")):
+        writer.close()
+        raise TransportFailure("wrong_port", "greeting", reply=text)
+    return reader, writer
 
 
 def uid_set(uids: Iterable[int]) -> str:

@@ -30,12 +30,13 @@ def folder_row(store: Store, account_id: int, folder: Folder) -> FolderRow:
         return row
 
 
-def stored_flags(store: Store, folder_id: int) -> dict[int, str]:
-    """UID → flags of every message stored for the folder."""
+def stored_flags(store: Store, folder_id: int, *, from_uid: int = 0) -> dict[int, str]:
+    """UID → flags of the messages stored for the folder (those from ``from_uid`` on)."""
+    query = select(MessageRow.uid, MessageRow.flags).where(MessageRow.folder_id == folder_id)
+    if from_uid:
+        query = query.where(MessageRow.uid >= from_uid)
     with store.session() as session:
-        return dict(
-            session.execute(select(MessageRow.uid, MessageRow.flags).where(MessageRow.folder_id == folder_id)).all()
-        )
+        return {uid: flags for uid, flags in session.execute(query).all()}
 
 
 def start_over(store: Store, folder_id: int, uidvalidity: int) -> int:

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,6 +34,7 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 SESSION_DAYS = 7
 MIN_PASSWORD_LENGTH = 8
+MAX_TRACKED_ADDRESSES = 10_000
 
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 
@@ -155,8 +157,6 @@ async def require_admin(request: Request) -> None:
         raise HTTPException(status_code=303, headers={"Location": "/setup"})
     if not session_valid(store, request.cookies.get(SESSION_COOKIE)):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        from urllib.parse import quote
-
         raise HTTPException(status_code=303, headers={"Location": f"/signin?next={quote(safe_next(target))}"})
 
 
@@ -182,6 +182,9 @@ class SignInLimiter:
 
     def failed(self, who: str) -> None:
         self._recent(who).append(self.clock())
+        if len(self._failures) > MAX_TRACKED_ADDRESSES:  # many addresses guessing: forget the quiet ones
+            for address in [a for a in self._failures if not self._recent(a)]:
+                del self._failures[address]
 
     def succeeded(self, who: str) -> None:
         self._failures.pop(who, None)
