@@ -26,7 +26,10 @@ class MessageRows:
     notifier: ChangeNotifier
 
     def uids(self, mailbox_id: int) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT uid FROM mail_message WHERE mailbox_id = ?", (mailbox_id,))]
+        """Ascending: sequence numbers are positions in this list (without ORDER BY, SQLite may walk the
+        modseq index and return re-flagged messages last)."""
+        query = "SELECT uid FROM mail_message WHERE mailbox_id = ? ORDER BY uid"
+        return [r[0] for r in self.conn.execute(query, (mailbox_id,))]
 
     def count(self, mailbox_id: int) -> int:
         return self.conn.execute("SELECT count(*) FROM mail_message WHERE mailbox_id = ?", (mailbox_id,)).fetchone()[0]
