@@ -10,7 +10,6 @@ import re
 from webpages import ADMIN_PASSWORD, DOMAIN
 
 from browser import new_page, screenshot
-from mailhub.sandbox.console.admins import ConsoleAdmins  # noqa: F401  (the console's own first run is used)
 
 CONSOLE_ADMIN_PASSWORD = "Console-Admin-1"
 USER = f"sales@{DOMAIN}"

@@ -35,6 +35,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "resumed": ("用户恢复，重新验证", "resumed by the user, verifying"),
     "edited": ("设置已修改，重新验证", "settings changed, verifying"),
     "interrupted": ("上次验证未完成", "the last verification did not finish"),
+    "sync_login_refused": ("同步时服务器拒绝登录", "the server refused the login while syncing"),
+    "sync_login_recovered": ("重新登录成功，恢复同步", "logged in again, syncing resumed"),
 }
 
 

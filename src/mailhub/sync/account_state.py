@@ -22,11 +22,7 @@ Publish = Callable[[str, "int | None", dict[str, Any]], None]
 
 LOGIN_REFUSED = "sync_login_refused"
 RECOVERED = "sync_login_recovered"
-# The words for these reasons (``accounts.status.REASONS`` holds the account service's own).
-REASONS: dict[str, tuple[str, str]] = {
-    LOGIN_REFUSED: ("同步时服务器拒绝登录", "the server refused the login while syncing"),
-    RECOVERED: ("重新登录成功，恢复同步", "logged in again, syncing resumed"),
-}
+# Their words in both languages live with every other reason, in ``accounts.status.REASONS``.
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from mailhub.accounts.service import AccountService
 from mailhub.catalog import InvalidEmail, detect, load_catalog
 from mailhub.web import auth
 from mailhub.web.account_forms import AccountForm, settings_values
-from mailhub.web.i18n import Lang, Translator, request_lang
+from mailhub.web.i18n import Lang, request_lang
 from mailhub.web.numbers import account_numbers
 from mailhub.web.render import apply_headers, render
 
@@ -155,12 +155,9 @@ def _detail(request: Request, account_id: int, status_code: int = 200, **extra: 
 
 
 def _change(change: StatusChange, lang: Lang) -> dict[str, Any]:
-    """A history line in the person's words; reasons the accounts module does not name (the sync worker's)
-    come from this UI's catalog."""
+    """A history line in the person's words (``accounts.status.REASONS`` names every reason)."""
     shown = change.to_dict(lang)
     shown["to_label"] = change.to_status.label(lang)
-    if shown["reason"] == change.reason:
-        shown["reason"] = Translator(lang)(f"reason.{change.reason}").removeprefix("reason.")
     return shown
 
 
