@@ -99,3 +99,26 @@ async def test_pause_holds_queued_mail_resume_queues_it_again_delete_cancels_it(
         kinds = [e.kind for e in runtime.events.since(0, account_id=account_id)]
         assert kinds.count("outbox.held") == 1 and "outbox.queued" in kinds and kinds[-1] == "account.deleted"
         assert runtime.supervisor.running() == {}
+
+
+async def test_mail_queued_while_paused_is_sent_after_resume(hub) -> None:
+    account_id, address = await hub.bind("fay")
+    boss = f"boss@{DOMAIN}"
+    hub.running.bind_user(boss, "Boss-Passw0rd!")
+    runtime = Runtime(hub.service, poll=0.1)
+    async with running(runtime):
+        await eventually(lambda: runtime.supervisor.running().get(account_id) == ["outbox", "sync"], what="workers")
+        hub.service.pause(account_id)
+        await eventually(lambda: runtime.supervisor.running() == {}, what="the workers to stop")
+
+        draft = Draft(address, to=[boss], subject="报价单 quote", text="hello")
+        entry = enqueue(hub.store, account_id, compose(draft), publish=runtime.publish)
+        assert get_entry(hub.store, entry.id).state == "held"  # paused: kept, not sent
+
+        sent = runtime.events.subscribe(account_id=account_id, kinds=("outbox.sent",))
+        await hub.service.resume(account_id)
+        event = await asyncio.wait_for(sent.get(), 30)
+        assert event.data["outbox_id"] == entry.id
+        assert get_entry(hub.store, entry.id).state == "sent"
+        inbox = hub.running.sandbox.mail.get_mailbox(boss, "INBOX")
+        assert len(hub.running.sandbox.mail.uids(inbox.id)) == 1

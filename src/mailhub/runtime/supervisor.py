@@ -8,6 +8,8 @@ once, whoever made it (a worker's own ``account.status`` only makes it look now)
 
 Which accounts run: 正常 and 异常 (a worker in 异常 retries slowly and recovers by itself); 已暂停 and deleted
 accounts are stopped at once (queued mail held or cancelled); 验证中 is left as it is until it settles.
+Workers restart only when it helps: new servers, an account brought back from 异常 by someone else, or a
+worker that ended on its own once its account changes; never in a loop.
 """
 
 from __future__ import annotations
@@ -256,8 +258,8 @@ class Supervisor:
         return stopped
 
     def _fingerprint(self, account_id: int) -> tuple[Any, ...]:
-        """Where and as whom the workers connect; a change restarts them (a new password does not: the sync
-        worker notices it itself and logs in again at once)."""
+        """Where and as whom the workers connect; a change restarts them. A new password alone does not: the
+        sync worker notices it itself (and an account brought back from 异常 is restarted anyway)."""
         with self.store.session() as session:
             row = session.get(AccountRow, account_id)
             if row is None:
