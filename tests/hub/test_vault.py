@@ -156,6 +156,27 @@ def test_rotate_reseals_every_secret_under_a_new_key_file(db_url: str, tmp_path:
         store.close()
 
 
+def test_rotate_reseals_webhook_signing_secrets_too(db_url: str, tmp_path: Path) -> None:
+    """Webhook secrets are sealed by the same key: after a rotation every endpoint still signs."""
+    from mailhub.runtime.webhooks import Webhooks
+
+    store = open_store(db_url)
+    try:
+        old = load_vault(tmp_path, None)
+        _seed(store, old, 1)
+        endpoint, signing_secret = Webhooks(store, old).add("http://127.0.0.1:9/hook")
+
+        rotation = rotate(store, tmp_path, old)
+
+        new = load_vault(tmp_path, None)
+        assert rotation.resealed == 2
+        assert Webhooks(store, new).secret(endpoint.id).reveal() == signing_secret.reveal()
+        with pytest.raises(VaultError):
+            Webhooks(store, old).secret(endpoint.id)
+    finally:
+        store.close()
+
+
 def test_rotate_with_an_environment_key_needs_the_new_key(db_url: str, tmp_path: Path) -> None:
     store = open_store(db_url)
     try:

@@ -138,7 +138,7 @@ def test_ca_prints_the_ca_file(tmp_path: Path):
     assert Path(result.stdout.strip()).read_text().startswith("-----BEGIN CERTIFICATE-----")
 
 
-def test_demo_once_sets_up_the_story_and_proves_a_client_login(tmp_path: Path):
+def test_demo_once_binds_the_demo_mailbox_and_round_trips_a_message(tmp_path: Path):
     env = {**os.environ, "MAILHUB_HOME": str(tmp_path), "COLUMNS": "200"}
     result = subprocess.run(
         [sys.executable, "-m", "mailhub", "demo", "--once"],
@@ -150,4 +150,6 @@ def test_demo_once_sets_up_the_story_and_proves_a_client_login(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "READY" in result.stdout
     assert "sales@trade-demo.cn" in result.stdout
-    assert "INBOX holds 1 message(s)" in result.stdout
+    assert "demo mailbox bound in the hub: 正常 / normal" in result.stdout
+    assert "sample message sent through the outbox, received by sync ✓" in result.stdout
+    assert "http://127.0.0.1:" in result.stdout

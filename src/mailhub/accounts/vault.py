@@ -230,7 +230,7 @@ class Rotation:
 
 
 def rotate(store, data_dir: Path, vault: Vault, new_key: MasterKey | None = None) -> Rotation:
-    """Re-seal every secret under a new master key, in one transaction.
+    """Re-seal every secret (account passwords, webhook signing secrets) under a new master key, in one transaction.
 
     With a key file: a new key is generated, written beside the old one, every secret re-sealed, and the
     new file renamed over the old after the commit. With ``MAILHUB_MASTER_KEY``: the caller supplies the
@@ -239,6 +239,7 @@ def rotate(store, data_dir: Path, vault: Vault, new_key: MasterKey | None = None
     from sqlalchemy import select
 
     from mailhub.store import SecretRow
+    from mailhub.store.event_models import WebhookEndpointRow, webhook_seal_id
 
     from_env = vault.current.source == "MAILHUB_MASTER_KEY"
     if from_env and new_key is None:
@@ -258,6 +259,16 @@ def rotate(store, data_dir: Path, vault: Vault, new_key: MasterKey | None = None
         for row in session.scalars(select(SecretRow).with_for_update()):
             sealed = vault.reseal(row.account_id, SealedSecret(row.ciphertext, row.nonce, row.key_id), new_key)
             row.ciphertext, row.nonce, row.key_id = sealed.ciphertext, sealed.nonce, sealed.key_id
+            count += 1
+        # Webhook signing secrets are sealed by the same key: re-seal them in the same transaction.
+        for hook in session.scalars(select(WebhookEndpointRow).with_for_update()):
+            old = SealedSecret(hook.secret_ciphertext, hook.secret_nonce, hook.secret_key_id)
+            sealed = vault.reseal(webhook_seal_id(hook.id), old, new_key)
+            hook.secret_ciphertext, hook.secret_nonce, hook.secret_key_id = (
+                sealed.ciphertext,
+                sealed.nonce,
+                sealed.key_id,
+            )
             count += 1
     if not from_env:
         os.replace(pending, key_path)

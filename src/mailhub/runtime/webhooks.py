@@ -23,10 +23,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select
 
-from mailhub.accounts.vault import MasterKey, SealedSecret, Secret, Vault
+from mailhub.accounts.vault import SealedSecret, Secret, Vault
 from mailhub.runtime.events import Event
 from mailhub.store import Store
-from mailhub.store.event_models import EventRow, WebhookDeliveryRow, WebhookEndpointRow
+from mailhub.store.event_models import EventRow, WebhookDeliveryRow, WebhookEndpointRow, webhook_seal_id
 from mailhub.store.models import utcnow
 
 SIGNATURE_HEADER = "X-Mailhub-Signature"
@@ -113,12 +113,6 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
-def _seal_id(endpoint_id: int) -> int:
-    # The vault binds each ciphertext to a number; negative numbers are a namespace no account can use, so a
-    # webhook secret copied onto an account row (or back) does not open.
-    return -endpoint_id
-
-
 def endpoint_of(row: WebhookEndpointRow) -> WebhookEndpoint:
     return WebhookEndpoint(
         row.id, row.url, tuple(row.event_filter or ()), row.active, row.last_event_id, row.created_at
@@ -161,7 +155,7 @@ class Webhooks:
             )
             session.add(row)
             session.flush()
-            sealed = self.vault.seal(_seal_id(row.id), key)
+            sealed = self.vault.seal(webhook_seal_id(row.id), key)
             row.secret_ciphertext, row.secret_nonce, row.secret_key_id = sealed.ciphertext, sealed.nonce, sealed.key_id
             return endpoint_of(row), key
 
@@ -187,7 +181,7 @@ class Webhooks:
         with self.store.session() as session:
             row = self._row(session, endpoint_id)
             sealed = SealedSecret(row.secret_ciphertext, row.secret_nonce, row.secret_key_id)
-        return self.vault.open(_seal_id(endpoint_id), sealed)
+        return self.vault.open(webhook_seal_id(endpoint_id), sealed)
 
     def attempts(self, endpoint_id: int | None = None, *, limit: int = 100) -> list[DeliveryAttempt]:
         """Recorded delivery attempts, oldest first."""
@@ -202,21 +196,6 @@ class Webhooks:
             )
             for r in reversed(rows)
         ]
-
-    def reseal(self, new_key: MasterKey) -> int:
-        """Re-seal every endpoint secret under ``new_key`` (to run beside ``vault rotate``); returns how many."""
-        count = 0
-        with self.store.session() as session:
-            for row in session.scalars(select(WebhookEndpointRow)):
-                old = SealedSecret(row.secret_ciphertext, row.secret_nonce, row.secret_key_id)
-                sealed = self.vault.reseal(_seal_id(row.id), old, new_key)
-                row.secret_ciphertext, row.secret_nonce, row.secret_key_id = (
-                    sealed.ciphertext,
-                    sealed.nonce,
-                    sealed.key_id,
-                )
-                count += 1
-        return count
 
     def _row(self, session: Any, endpoint_id: int) -> WebhookEndpointRow:
         row = session.get(WebhookEndpointRow, endpoint_id)

@@ -1,5 +1,5 @@
-"""The demo story, as the seed tells it: an admin allows third-party clients and switches IMAP/SMTP on for a
-user; the user makes a client security password through the SMS code; a third-party client logs in with it.
+"""The sandbox half of the demo, as the seed tells it: an admin allows third-party clients and switches
+IMAP/SMTP on for a user; the user makes a client security password through the SMS code.
 
 Used by ``mailhub demo``; the functions are the real sandbox API, so the demo proves what it shows.
 """
@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
-
-import aioimaplib
-import aiosmtplib
 
 from mailhub.sandbox.sandbox import Sandbox
 
@@ -52,35 +47,3 @@ def set_up_story(sandbox: Sandbox) -> DemoMailbox:
     remark = "mailhub 演示"
     _info, password = security.create_client_password(DEMO_USER, code, remark)
     return DemoMailbox(DEMO_USER, password, remark)
-
-
-async def prove_client_login(host: str, ports: dict[str, int], mailbox: DemoMailbox, ca_file: Path) -> int:
-    """Send a welcome message over SMTPS with the client password and count the INBOX over IMAPS."""
-    import ssl
-
-    context = ssl.create_default_context(cafile=str(ca_file))
-    message = EmailMessage()
-    message["From"] = mailbox.address
-    message["To"] = mailbox.address
-    message["Subject"] = "欢迎使用 mailhub / Welcome to mailhub"
-    message["Message-ID"] = make_msgid(domain=DEMO_DOMAIN)
-    message.set_content("这封信经由客户端安全密码发出。\nSent with a client security password.\n")
-    await aiosmtplib.send(
-        message,
-        hostname=host,
-        port=ports["smtps"],
-        use_tls=True,
-        tls_context=context,
-        username=mailbox.address,
-        password=mailbox.client_password,
-        timeout=15,
-    )
-    imap = aioimaplib.IMAP4_SSL(host, ports["imaps"], ssl_context=context, timeout=15)
-    await imap.wait_hello_from_server()
-    login = await imap.login(mailbox.address, mailbox.client_password)
-    if login.result != "OK":
-        raise RuntimeError(f"IMAP login with the client password failed: {login.lines[-1]!r}")
-    selected = await imap.select("INBOX")
-    await imap.logout()
-    exists = [line for line in selected.lines if line.endswith(b"EXISTS")]
-    return int(exists[0].split()[0]) if exists else 0

@@ -31,6 +31,12 @@ class EventRow(Base):
     status_change_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
+def webhook_seal_id(endpoint_id: int) -> int:
+    """The number the vault binds a webhook secret to. Negative numbers are a namespace no account can use,
+    so a webhook secret copied onto an account row (or back) does not open."""
+    return -endpoint_id
+
+
 class WebhookEndpointRow(Base):
     """A URL that receives signed events; its secret is sealed by the vault, its queue is its cursor."""
 
