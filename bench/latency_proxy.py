@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -37,16 +38,28 @@ class LatencyProxy:
     async def _serve(self, name: str, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.active[name] += 1
         self.peak[name] = max(self.peak[name], self.active[name])
+        counted = True
+
+        def client_closed() -> None:
+            # A connection counts while the *client* holds it open: the delayed upstream leg that the proxy
+            # itself keeps draining for another ``delay`` is not the client's connection any more.
+            nonlocal counted
+            if counted:
+                counted = False
+                self.active[name] -= 1
+
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+            await asyncio.gather(self._pipe(reader, up_writer, client_closed), self._pipe(up_reader, writer))
         except OSError:
             pass
         finally:
-            self.active[name] -= 1
+            client_closed()
             writer.close()
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_eof: Callable[[], None] | None = None
+    ) -> None:
         """Forward chunks in order, each ``delay`` after it arrived (a queue keeps the delay, not a sleep per read)."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
@@ -68,6 +81,8 @@ class LatencyProxy:
                 queue.put_nowait((loop.time() + self.delay, chunk))
         except OSError:
             pass
+        if on_eof is not None:
+            on_eof()
         queue.put_nowait((loop.time() + self.delay, b""))
         with contextlib.suppress(OSError):
             await sender

@@ -7,8 +7,8 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+from outbox_support import FOREIGN, OutboxHub
 
-from conftest import FOREIGN, OutboxHub
 from mailhub.outbox import ComposeError, Draft, OutboxError, compose, enqueue_many, list_entries
 from mailhub.outbox.batch import compose_batch, read_recipients
 

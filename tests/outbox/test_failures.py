@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import FOREIGN, Events, OutboxHub, SmtpFaults
+from outbox_support import FOREIGN, Events, OutboxHub, SmtpFaults
+
 from mailhub.outbox import OutboxState, get_entry, list_entries, retry
 
 
@@ -65,7 +66,7 @@ async def test_an_unknown_recipient_fails_that_message_only(hub: OutboxHub) -> N
 async def test_giving_up_after_the_last_attempt(hub: OutboxHub, smtp_faults: SmtpFaults) -> None:
     from dataclasses import replace
 
-    from conftest import FAST
+    from outbox_support import FAST
 
     account_id, sender = await hub.bind("heidi")
     smtp_faults.replies = ["451 try again later"] * 3

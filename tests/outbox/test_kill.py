@@ -21,7 +21,8 @@ import sys
 import threading
 from collections import Counter
 
-from conftest import FOREIGN, OutboxHub
+from outbox_support import FOREIGN, OutboxHub
+
 from mailhub.outbox import Draft, OutboxState, compose, enqueue_many, get_entry, list_entries, set_limits
 
 TOTAL = 1000

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import FAST, FOREIGN, Events, OutboxHub
+from outbox_support import FAST, FOREIGN, Events, OutboxHub
+
 from mailhub.outbox import OutboxState, get_entry, limit_for, list_entries, set_limits
 from mailhub.outbox.limits import FALLBACK_PER_DAY, FALLBACK_PER_MINUTE, catalog_limit
 

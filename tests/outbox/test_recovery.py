@@ -7,9 +7,9 @@ step named, leaving the store as a killed process would; a new worker then runs.
 from __future__ import annotations
 
 import pytest
+from outbox_support import FOREIGN, OutboxHub
 from sqlalchemy import update
 
-from conftest import FOREIGN, OutboxHub
 from mailhub.outbox import OutboxState, get_entry, ledger
 from mailhub.store import AccountRow
 from mailhub.store.outbox_models import OutboxMessageRow

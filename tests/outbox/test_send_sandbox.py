@@ -5,7 +5,8 @@ from __future__ import annotations
 import email
 from email.policy import default
 
-from conftest import FOREIGN, Events, OutboxHub
+from outbox_support import FOREIGN, Events, OutboxHub
+
 from mailhub.outbox import Attachment, Draft, OutboxState, compose, enqueue, get_entry
 
 

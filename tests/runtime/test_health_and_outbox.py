@@ -9,7 +9,8 @@ import contextlib
 import socket
 from datetime import UTC, datetime, timedelta
 
-from conftest import DOMAIN, eventually
+from runtime_support import DOMAIN, eventually
+
 from mailhub.accounts import AccountStatus
 from mailhub.outbox import Draft, compose, enqueue, get_entry
 from mailhub.runtime import Runtime

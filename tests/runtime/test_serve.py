@@ -12,8 +12,7 @@ import subprocess
 import sys
 
 import httpx
-
-from conftest import eventually
+from runtime_support import eventually
 
 
 async def _listening(process: subprocess.Popen[str]) -> int:

@@ -9,7 +9,8 @@ import asyncio
 import contextlib
 from email.message import EmailMessage
 
-from conftest import eventually
+from runtime_support import eventually
+
 from mailhub.runtime import Runtime, signature_ok
 from mailhub.runtime.events import Event
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from conftest import eventually
+from runtime_support import eventually
+
 from mailhub.runtime import Runtime
 
 

@@ -69,7 +69,7 @@ def aliyun_fixture(sandbox_service, monkeypatch: pytest.MonkeyPatch) -> Iterator
         yield Aliyun(sandbox_service)
 
 
-from browser import LiveHub, browser  # noqa: E402, F401  (the shared Playwright fixture)
+from live_hub import LiveHub, browser  # noqa: E402, F401  (the shared Playwright fixture)
 
 
 @pytest.fixture(name="live_hub")

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 import pytest
+from live_hub import LAPTOP, PHONE, new_page, screenshot
 from webpages import ADMIN_PASSWORD
 
-from browser import LAPTOP, PHONE, new_page, screenshot
 from mailhub.outbox import Draft, compose, enqueue
 from mailhub.sync.engine import AccountSync
 from mailhub.sync.mail_queries import list_messages

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 
+from live_hub import new_page, screenshot
 from webpages import ADMIN_PASSWORD, DOMAIN
-
-from browser import new_page, screenshot
 
 CONSOLE_ADMIN_PASSWORD = "Console-Admin-1"
 USER = f"sales@{DOMAIN}"

@@ -8,9 +8,8 @@ import threading
 
 import httpx
 import pytest
+from live_hub import LiveHub
 from webpages import ADMIN_PASSWORD, csrf_of
-
-from browser import LiveHub
 
 STREAM_TIMEOUT = 30.0  # an upper bound against hangs
 

@@ -31,9 +31,7 @@ class Sandbox:
         self.tls = CertificateAuthority(self.data_dir / "tls", all_hostnames())
         self.sessions = LiveSessions()
 
-    def add_user(
-        self, address: str, password: str, phone: str, department: str | None = None
-    ):  # -> directory.User
+    def add_user(self, address: str, password: str, phone: str, department: str | None = None):  # -> directory.User
         """Create a user and its standard mailboxes (INBOX, Sent, Drafts, Trash, Junk)."""
         user = self.directory.add_user(address, password, phone, department)
         self.mail.ensure_user_mailboxes(user.address)

@@ -8,9 +8,9 @@ import asyncio
 import json
 from pathlib import Path
 
+from outbox_support import FOREIGN, OutboxHub
 from typer.testing import CliRunner
 
-from conftest import FOREIGN, OutboxHub
 from mailhub.cli import app
 
 runner = CliRunner()
