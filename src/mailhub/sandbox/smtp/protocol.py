@@ -4,6 +4,13 @@ The engine decides nothing: the handler (``submission.Submission``) asks the gat
 class only picks the edition (from the TLS SNI name, then from the logged-in user's domain), renders the
 engine's own fixed replies in that edition's words, and ends the connection when its client password is
 revoked.
+
+It also keeps a message whose final "." has arrived when the client vanishes right after it, as Postfix
+does. aiosmtpd cancels the session's coroutine in ``eof_received`` / ``connection_lost``, even when the end
+of the message already sits in the stream buffer waiting to be read: the client has sent everything, the
+server drops it. Here, while in DATA, if the end-of-data line has been read or is buffered, the hang-up is
+put off until the coroutine has read and delivered the message (its reply goes nowhere); otherwise — a
+client gone mid-message — aiosmtpd's teardown runs as before and nothing is delivered.
 """
 
 from __future__ import annotations
@@ -87,6 +94,9 @@ class SubmissionSMTP(SMTP):
         self.login: Login | None = None
         self._connections = connections
         self._session_token: int | None = None
+        self._in_data = False  # inside smtp_DATA, from the DATA command to its reply
+        self._hangup_pending = False  # the client is gone; tear down once the message is delivered
+        self._gone = False  # the client left after its final "."; nothing more is written to it
 
     def _create_session(self) -> Session:
         return _Session(self.loop)
@@ -105,7 +115,57 @@ class SubmissionSMTP(SMTP):
         if self._session_token is not None:
             self.sandbox.sessions.unregister(self._session_token)
             self._session_token = None
-        super().connection_lost(error)
+        if not self._hangup_pending and not self._message_arrived():
+            super().connection_lost(error)
+            return
+        # aiosmtpd's connection_lost without its last two steps (cancel the coroutine, forget the transport):
+        # those wait for the delivery (``_finish_hangup``). The reader gets a plain EOF even after a reset:
+        # the bytes up to the final "." did arrive; whatever the error cut off comes after the message.
+        self._hangup_pending = self._gone = True
+        log.info("%r connection lost (%r) after the end of DATA: delivering first", self.session.peer, error)
+        assert self._timeout_handle is not None
+        self._timeout_handle.cancel()
+        if self._original_transport is not None:
+            self._original_transport.close()
+        asyncio.StreamReaderProtocol.connection_lost(self, None)
+
+    def eof_received(self) -> bool | None:
+        if not self._hangup_pending and not self._message_arrived():
+            return super().eof_received()
+        # aiosmtpd's eof_received without cancelling the coroutine: the reader gets its EOF after the
+        # buffered lines, which still hold the end of the message.
+        self._hangup_pending = self._gone = True
+        log.info("%r EOF after the end of DATA: delivering first", self.session.peer)
+        keep_open = asyncio.StreamReaderProtocol.eof_received(self)
+        return False if self.session.ssl is not None else keep_open
+
+    def _message_arrived(self) -> bool:
+        """In DATA, and the end-of-data line has been read (the message is being delivered) or is waiting in
+        the stream buffer."""
+        if not self._in_data or self.envelope is None:
+            return False
+        if self.envelope.original_content is not None:  # set by smtp_DATA once the "." is read
+            return True
+        buffered = self._reader._buffer  # type: ignore[attr-defined]  # as aiosmtpd itself does on STARTTLS
+        return buffered.startswith(b".\r\n") or b"\r\n.\r\n" in buffered
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self._in_data = True
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._in_data = False
+            if self._hangup_pending:
+                self._finish_hangup()
+
+    def _finish_hangup(self) -> None:
+        """The message the vanished client sent is delivered: end the session as aiosmtpd would have."""
+        self._hangup_pending = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()  # EOF seen, connection_lost still to come
+        self.transport = None  # ends aiosmtpd's command loop without reading again
+        assert self._handler_coroutine is not None
+        self._handler_coroutine.cancel()
 
     def speak_as(self, edition: Edition) -> None:
         """Use this edition's banner, EHLO host name and replies from now on."""
@@ -137,6 +197,9 @@ class SubmissionSMTP(SMTP):
             self.transport.close()
 
     async def push(self, status: AnyStr) -> None:
+        if self._gone:  # the client left after its final "."; the reply has no one to read it
+            log.info("%r gone, reply not sent: %r", self.session.peer, status)
+            return
         if isinstance(status, str) and (key := _EDITION_REPLACES.get(status)) is not None:
             status = self.edition.smtp_reply(key)
         await super().push(status)
