@@ -20,6 +20,7 @@ class LatencyProxy:
     active: Counter[str] = field(default_factory=Counter)
     peak: Counter[str] = field(default_factory=Counter)
     _servers: list[asyncio.Server] = field(default_factory=list)
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> LatencyProxy:
         for name, port in self.targets.items():
@@ -31,11 +32,19 @@ class LatencyProxy:
         return self
 
     async def stop(self) -> None:
+        # Let connections drain their delayed last chunks first: cancelling them makes Python 3.11's
+        # start_server print a CancelledError traceback for each.
+        if self._handlers:
+            await asyncio.wait(set(self._handlers), timeout=2 * self.delay + 1)
         for server in self._servers:
             server.close()
             await server.wait_closed()
 
     async def _serve(self, name: str, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        handler.add_done_callback(self._handlers.discard)
         self.active[name] += 1
         self.peak[name] = max(self.peak[name], self.active[name])
         counted = True
