@@ -102,3 +102,20 @@ async def test_where_the_provider_files_sent_mail_not_found_means_not_sent(hub: 
 def get_raw(hub: OutboxHub, outbox_id: int) -> bytes:
     with hub.store.session() as session:
         return session.get_one(OutboxMessageRow, outbox_id).raw
+
+
+async def test_a_lost_outcome_among_many_connections_stops_the_run(hub: OutboxHub, monkeypatch) -> None:
+    """An outcome is not waited for (it rides in the next transaction): if that commit fails, the run still
+    fails with it, and the next run settles every message exactly once."""
+    from mailhub.outbox import list_entries
+
+    account_id, sender = await hub.bind("petra")
+    entries = [hub.queue(account_id, sender, f"r{i}@{FOREIGN}") for i in range(20)]
+    await _crash_once(hub, monkeypatch, account_id, "mark_sent")  # the first 250 is never recorded
+
+    report = await hub.worker(account_id).run_once()
+
+    assert report.recovered >= 1
+    assert {e.state for e in list_entries(hub.store, account_id=account_id)} == {OutboxState.SENT}
+    outbound = hub.running.sandbox.outbound
+    assert outbound.count() == 20 and all(outbound.count_message_id(e.message_id) == 1 for e in entries)

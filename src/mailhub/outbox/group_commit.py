@@ -1,8 +1,9 @@
 """Group commit: the worker's connections ask for small writes (this message reached the end of DATA, that
 one was accepted) and one transaction carries all the writes asked for while the last one ran.
 
-Durability stays per message (``write`` returns only once its change is committed); what is shared is
-the commit. With one connection this is one commit per write, as before.
+Durability stays per message (``write`` returns only once its change is committed; ``write_soon`` is for a
+write that may ride in the next transaction, and if that fails, every later write and ``flush`` fail); what
+is shared is the commit. With one connection this is one commit per write, as before.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Connection
 from mailhub.store import Store
 
 Write = Callable[[Connection], None]
+Then = Callable[[], None]
 
 
 class GroupCommit:
@@ -22,8 +24,9 @@ class GroupCommit:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._pending: list[tuple[Write, asyncio.Future[None] | None]] = []
+        self._pending: list[tuple[Write, asyncio.Future[None] | Then | None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._failed: BaseException | None = None  # a failed transaction that carried writes nobody awaited
         self.commits = 0
         self.writes = 0
 
@@ -36,9 +39,10 @@ class GroupCommit:
         self._add(work, future)
         await future
 
-    def write_soon(self, work: Write) -> None:
-        """Run ``work`` in the next transaction without waiting for it (``flush`` waits)."""
-        self._add(work, None)
+    def write_soon(self, work: Write, then: Then | None = None) -> None:
+        """Run ``work`` in the next transaction without waiting for it (``flush`` waits); ``then`` is called
+        once it is committed (never if the transaction fails)."""
+        self._add(work, then)
 
     async def flush(self) -> None:
         """Wait until every write asked for so far is committed (re-raising a failed transaction)."""
@@ -47,8 +51,12 @@ class GroupCommit:
             await asyncio.shield(task) if not task.done() else task.result()
             if self._task is task:
                 self._task = None
+        if self._failed is not None:
+            raise self._failed
 
-    def _add(self, work: Write, future: asyncio.Future[None] | None) -> None:
+    def _add(self, work: Write, future: asyncio.Future[None] | Then | None) -> None:
+        if self._failed is not None:  # writes nobody waited for were lost: nothing more goes on top
+            raise self._failed
         self._pending.append((work, future))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._commit_all(), name="outbox-group-commit")
@@ -62,14 +70,18 @@ class GroupCommit:
                     for work, _ in batch:
                         work(connection)
             except BaseException as exc:
-                for _, future in batch:
-                    if future is not None and not future.done():
+                futures = [f for _, f in batch if isinstance(f, asyncio.Future)]
+                for future in futures:
+                    if not future.done():
                         future.set_exception(exc)
-                if not any(future is not None for _, future in batch):
-                    raise
+                if len(futures) < len(batch):  # ``write_soon`` writes were lost: every later call fails
+                    self._failed = exc
                 continue
             self.commits += 1
             self.writes += len(batch)
             for _, future in batch:
-                if future is not None and not future.done():
-                    future.set_result(None)
+                if isinstance(future, asyncio.Future):
+                    if not future.done():
+                        future.set_result(None)
+                elif future is not None:
+                    future()

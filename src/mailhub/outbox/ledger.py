@@ -2,12 +2,15 @@
 transaction the caller commits (``Store.session()`` or the worker's group commit).
 
 The worker never holds a transaction open across the network. It commits ``sending`` before MAIL FROM,
-``data_end_at`` right before the final ``.`` of DATA, and the outcome when the server has answered.
+``data_end_at`` (with the account's status checked in the same transaction) once the server waits for the
+message and before its final ``.`` is written, and the outcome after the server has answered, in the next
+transaction (outcomes are not waited for; a crash before they commit is settled by recovery).
 Statements go through SQLAlchemy Core on the tables: these run once or twice per message sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,9 +98,15 @@ _STATUS = select(AccountRow.status).where(AccountRow.id == bindparam("aid"))
 
 
 def account_status(store: Store, account_id: int) -> str | None:
-    """The account's status now (``None`` once deleted): checked before each message goes."""
+    """The account's status now (``None`` once deleted)."""
     with store.engine.connect() as connection:
-        return connection.execute(_STATUS, {"aid": account_id}).scalar()
+        return status_in(connection, account_id)
+
+
+def status_in(connection: Connection, account_id: int) -> str | None:
+    """The account's status, read inside the caller's transaction (the worker's group commit, so the check
+    before each message shares a transaction with the other connections' writes)."""
+    return connection.execute(_STATUS, {"aid": account_id}).scalar()
 
 
 _TAKE = (
@@ -141,13 +150,38 @@ def mark_data_end(session: Connection, outbox_id: int) -> None:
     session.execute(_DATA_END, {"oid": outbox_id, "at": utcnow()})
 
 
+def mark_data_end_if_sending(session: Connection, outbox_id: int, account_id: int) -> str | None:
+    """The account's status now; the end-of-DATA mark only if it still allows sending (the last check
+    before the final ".", in the same transaction as the mark)."""
+    status = status_in(session, account_id)
+    if status == AccountStatus.NORMAL:
+        mark_data_end(session, outbox_id)
+    return status
+
+
 def _finish(session: Connection, outbox_id: int, outcome: str, phase: str | None, reply: str | None) -> None:
     session.execute(_FINISH, {"oid": outbox_id, "outcome": outcome, "phase": phase, "reply": reply, "at": utcnow()})
 
 
-def mark_sent(session: Connection, claimed: Claimed, reply: str, *, sent_copy: str, at: datetime) -> None:
-    session.execute(_SENT, {"oid": claimed.id, "at": at, "copy": sent_copy, "reply": reply})
-    _finish(session, claimed.id, "sent", "data", reply)
+@dataclass(frozen=True, slots=True)
+class SentOutcome:
+    """A message the server accepted with ``reply`` at ``at``; ``sent_copy`` says who files it in Sent."""
+
+    claimed: Claimed
+    reply: str
+    sent_copy: str
+    at: datetime
+
+
+def mark_sent(session: Connection, outcomes: Sequence[SentOutcome]) -> None:
+    """Record accepted messages: two statements for all of them (executemany), however many there are."""
+    if not outcomes:
+        return
+    session.execute(_SENT, [{"oid": o.claimed.id, "at": o.at, "copy": o.sent_copy, "reply": o.reply} for o in outcomes])
+    session.execute(
+        _FINISH,
+        [{"oid": o.claimed.id, "outcome": "sent", "phase": "data", "reply": o.reply, "at": o.at} for o in outcomes],
+    )
 
 
 def mark_retry(session: Connection, claimed: Claimed, phase: str, reply: str, when: datetime) -> None:

@@ -24,6 +24,10 @@ _NETWORK_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, asynci
 _LONE_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
+class SendWithdrawn(Exception):
+    """``before_end`` withdrew the message: the connection was dropped before the final "." (nothing sent)."""
+
+
 class SendRefused(Exception):
     """The server answered with a refusal: ``code`` (4xx temporary, 5xx permanent), its words, and where."""
 
@@ -154,9 +158,15 @@ class SmtpSession:
 
     # -- sending ----------------------------------------------------------------------------------------------
     async def send(
-        self, envelope_from: str, recipients: Sequence[str], raw: bytes, before_end: Callable[[], Awaitable[None]]
+        self,
+        envelope_from: str,
+        recipients: Sequence[str],
+        raw: bytes,
+        before_end: Callable[[], Awaitable[bool | None]],
     ) -> str:
-        """MAIL, RCPT for each recipient, DATA (pipelined when offered); returns the final ``250`` reply."""
+        """MAIL, RCPT for each recipient, DATA (pipelined when offered); returns the final ``250`` reply.
+        If ``before_end`` returns ``False`` the message is withdrawn: the connection is dropped before the
+        final "." (the server discards the unfinished message) and ``SendWithdrawn`` raised."""
         utf8 = (
             " SMTPUTF8" if "SMTPUTF8" in self.extensions and not (envelope_from + "".join(recipients)).isascii() else ""
         )
@@ -177,10 +187,12 @@ class SmtpSession:
             if code not in codes:
                 await self._abandon(data_started=replies[-1][0] == 354)
                 raise SendRefused(code, f"{code} {text}".strip(), phase)
-        self._write(dot_stuffed(raw), "data")
-        await self._drain("data")
-        await before_end()
-        self._write(b".\r\n", "data")
+        # The hook runs once the server waits for the message: until its final "." the server cannot hold
+        # it, so the message and the "." then go in one write.
+        if await before_end() is False:
+            await self.close(polite=False)
+            raise SendWithdrawn
+        self._write(dot_stuffed(raw) + b".\r\n", "data")
         code, text = await self._reply("data")
         if code != 250:
             raise SendRefused(code, f"{code} {text}".strip(), "data")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection
+
 from mailhub.accounts.diagnosis import diagnose_reply
 from mailhub.accounts.status import AccountStatus
 from mailhub.accounts.vault import SealedSecret, Vault
@@ -26,7 +28,7 @@ from mailhub.outbox.group_commit import GroupCommit
 from mailhub.outbox.limits import RateWindow, limit_for
 from mailhub.outbox.recovery import SentCopies, recover
 from mailhub.outbox.sent_folder import files_sent_itself
-from mailhub.outbox.smtp_session import SendRefused, SmtpSession
+from mailhub.outbox.smtp_session import SendRefused, SendWithdrawn, SmtpSession
 from mailhub.store import AccountRow, Store
 from mailhub.transport.errors import TransportFailure
 
@@ -88,6 +90,7 @@ class _Run:
     copies: SentCopies
     keep_copy: bool
     quota_used: bool = False
+    outcomes: list[ledger.SentOutcome] = field(default_factory=list)  # accepted, to be recorded together
 
 
 def _diagnosis_json(refused: SendRefused, provider_id: str | None) -> dict[str, Any]:
@@ -191,8 +194,10 @@ class OutboxWorker:
     async def _send_batch(self, run: _Run, ids: list[int]) -> None:
         """Hand ``ids`` to the connections, keeping to the rate; returns when all are settled. If a
         connection fails hard (a crash, the store gone), everything stops with it."""
-        lanes = 1 if run.window.limit.per_minute is not None else max(1, self.options.connections)
-        slots = asyncio.Semaphore(lanes)
+        limited = run.window.limit.per_minute is not None
+        lanes = 1 if limited else max(1, self.options.connections)
+        # Unlimited, each connection finds its next message already waiting when it finishes one.
+        slots = asyncio.Semaphore(lanes if limited else 2 * lanes)
         feed: asyncio.Queue[ledger.Claimed | None] = asyncio.Queue()
         name = f"outbox-{run.account.id}"
         tasks = [asyncio.create_task(self._lane(run, feed, slots), name=f"{name}-{i}") for i in range(lanes)]
@@ -215,7 +220,8 @@ class OutboxWorker:
         lanes: int,
     ) -> None:
         """Claim messages (several per transaction when no per-minute limit applies) and hand them out,
-        one whenever a connection is free and the rate allows."""
+        one whenever a slot is free (a connection, or without a per-minute limit up to two per connection)
+        and the rate allows."""
         batch = 1 if run.window.limit.per_minute is not None else CLAIM_BATCH
         ready: list[ledger.Claimed] | None = []
         pending = list(ids)
@@ -228,7 +234,8 @@ class OutboxWorker:
                 slots.release()
                 quota_used = True
                 break
-            await asyncio.sleep(run.window.wait())
+            if (delay := run.window.wait()) > 0:
+                await asyncio.sleep(delay)
             if not ready:
                 ready = await self._claim(run, pending[:batch])
                 pending = pending[batch:]
@@ -261,9 +268,8 @@ class OutboxWorker:
             while (claimed := await feed.get()) is not None:
                 sent_at: float | None = None
                 try:
-                    status = ledger.account_status(self.store, run.account.id)
-                    if status != AccountStatus.NORMAL and not run.report.stopped:  # paused (or deleted) just now
-                        run.report.stopped = "paused" if status == AccountStatus.PAUSED else (status or "deleted")
+                    # The account's status (paused or deleted just now?) is checked in the transaction that
+                    # marks the end of DATA, right before the final "." (``_send_one``).
                     if run.report.stopped:
                         reason = f"sending stopped: {run.report.stopped}"
                         await run.commit.write(lambda s, c=claimed, r=reason: ledger.mark_requeued(s, c, None, r))
@@ -305,13 +311,26 @@ class OutboxWorker:
             return None, None
         data_ended = False
 
-        async def before_end() -> None:
+        async def before_end() -> bool:
+            """Go on only if the account still sends (paused or deleted just now?); the end-of-DATA mark is
+            committed in the same transaction as that check."""
             nonlocal data_ended
-            await run.commit.write(lambda s: ledger.mark_data_end(s, claimed.id))
+            found: list[str | None] = []
+            await run.commit.write(lambda s: found.append(ledger.mark_data_end_if_sending(s, claimed.id, account.id)))
+            status = found[0]
+            if status != AccountStatus.NORMAL:
+                if not report.stopped:
+                    report.stopped = "paused" if status == AccountStatus.PAUSED else (status or "deleted")
+                return False
             data_ended = True
+            return True
 
         try:
             reply = await smtp.send(claimed.envelope_from, claimed.recipients, claimed.raw, before_end)
+        except SendWithdrawn:  # nothing was handed over: back in the queue, held with the rest
+            reason = f"sending stopped: {report.stopped}"
+            await run.commit.write(lambda s: ledger.mark_requeued(s, claimed, None, reason))
+            return None, None
         except SendRefused as refused:
             if refused.temporary:
                 await self._retry_later(run, claimed, refused.phase, refused.reply, event)
@@ -331,13 +350,32 @@ class OutboxWorker:
         now = time.time()
         sent_copy = "pending" if run.keep_copy else "provider"
         at = datetime.fromtimestamp(now, UTC)
-        await run.commit.write(lambda s: ledger.mark_sent(s, claimed, reply, sent_copy=sent_copy, at=at))
+        self._record_sent(run, ledger.SentOutcome(claimed, reply, sent_copy, at))
         report.sent += 1
         report.sent_times.append(now)
         self.publish("outbox.sent", account.id, {**event, "reply": reply})
-        if run.keep_copy:
-            run.copies.add(claimed.id, claimed.raw)
         return smtp, now
+
+    def _record_sent(self, run: _Run, outcome: ledger.SentOutcome) -> None:
+        """Not waited for: the outcomes ride together (two statements) in the next transaction, at the latest
+        with the next end-of-DATA mark or the run's final flush. A crash before that commit leaves the message
+        ``sending`` with its end-of-DATA mark, which recovery settles through Sent, never blind. Copies to
+        Sent are queued only once the outcome is committed (their own mark must come after it)."""
+        run.outcomes.append(outcome)
+        if len(run.outcomes) > 1:  # a write is already waiting for the next transaction: it takes this one too
+            return
+        batch: list[ledger.SentOutcome] = []
+
+        def work(connection: Connection) -> None:
+            batch.extend(run.outcomes)
+            run.outcomes.clear()
+            ledger.mark_sent(connection, batch)
+
+        def copy() -> None:
+            for done in batch:
+                run.copies.add(done.claimed.id, done.claimed.raw)
+
+        run.commit.write_soon(work, copy if run.keep_copy else None)
 
     async def _fail(self, run: _Run, claimed: ledger.Claimed, refused: SendRefused, event: dict[str, Any]) -> None:
         """A permanent refusal: the message fails with a diagnosis; unless it concerns only this message
