@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mailhub.store import Store
 from mailhub.store.mail_models import FolderRow, MessageRow
@@ -19,6 +20,13 @@ from mailhub.sync.folders import Folder
 
 def folder_row(store: Store, account_id: int, folder: Folder) -> FolderRow:
     """The folder's row (created on first sight), detached: the cursors as last stored."""
+    try:
+        return _folder_row(store, account_id, folder)
+    except IntegrityError:  # another syncer (``mailhub sync`` beside ``serve``) created it a moment ago
+        return _folder_row(store, account_id, folder)
+
+
+def _folder_row(store: Store, account_id: int, folder: Folder) -> FolderRow:
     with store.session() as session:
         row = session.scalar(select(FolderRow).where(FolderRow.account_id == account_id, FolderRow.name == folder.name))
         if row is None:
@@ -52,10 +60,21 @@ def start_over(store: Store, folder_id: int, uidvalidity: int) -> int:
 
 
 def insert_messages(store: Store, rows: list[dict[str, Any]]) -> None:
-    """One batch of new messages in one transaction."""
+    """One batch of new messages in one transaction. A UID another syncer of the same account stored first
+    (``mailhub sync --once`` while ``serve`` runs) is kept as it is, not an error."""
     if rows:
         with store.session() as session:
-            session.execute(insert(MessageRow), rows)
+            session.execute(_insert_new_only(session.get_bind().dialect.name), rows)
+
+
+def _insert_new_only(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        return insert(MessageRow)
+    return dialect_insert(MessageRow).on_conflict_do_nothing(index_elements=["folder_id", "uid"])
 
 
 def set_flags(store: Store, folder_id: int, changes: dict[int, tuple[str, int | None]]) -> None:
