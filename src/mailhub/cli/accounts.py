@@ -28,6 +28,7 @@ from mailhub.accounts.models import Account, AccountError, BindResult, ServerOve
 from mailhub.accounts.service import AccountService
 from mailhub.accounts.status import AccountStatus
 from mailhub.accounts.vault import Secret, VaultError
+from mailhub.cli.common import LangOption, chosen_language, say
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console()
@@ -58,22 +59,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "edit_kept": ("新设置未通过验证，原设置保持不变。", "The new settings did not verify; the old ones are kept."),
 }
 
-LangOption = Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: MAILHUB_LANG, else locale)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (status, diagnosis.code...)")]
 Ref = Annotated[str, typer.Argument(metavar="ID_OR_EMAIL")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")]
 
 
 def _word(key: str, lang: Lang, **values: str) -> str:
-    return WORDS[key][0 if lang == "zh" else 1].format(**values)
-
-
-def _lang(lang: Lang | None) -> Lang:
-    if lang:
-        return lang
-    from mailhub.settings import load_settings
-
-    return load_settings().language()
+    return say(WORDS, key, lang, **values)
 
 
 @contextmanager
@@ -207,7 +199,7 @@ def add(
     lang: LangOption = None,
 ) -> None:
     """Bind a mailbox with its address and password: detect, verify IMAP and SMTP, save as 正常."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     _check_tls(imap_tls, smtp_tls)
     secret = _read_password(password_stdin, chosen)
     overrides = ServerOverrides(
@@ -234,7 +226,7 @@ def _check_tls(*modes: str | None) -> None:
 @app.command("list")
 def list_accounts(as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Every bound mailbox with its status."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         accounts = service.list()
     if as_json:
@@ -259,7 +251,7 @@ def list_accounts(as_json: JsonOption = False, lang: LangOption = None) -> None:
 @app.command()
 def show(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """One mailbox: settings, status, diagnosis, history and the last verification."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         detail = service.show(ref)
     if as_json:
@@ -283,7 +275,7 @@ def show(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None
 @app.command()
 def verify(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Log in again with the stored settings; exit 0 when 正常, 2 when 异常."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         result = asyncio.run(service.verify(ref))
     raise typer.Exit(_report(result, chosen, as_json))
@@ -292,7 +284,7 @@ def verify(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> No
 @app.command()
 def pause(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """已暂停: stop using the mailbox until resumed."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         account = service.pause(ref)
     if as_json:
@@ -304,7 +296,7 @@ def pause(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> Non
 @app.command()
 def resume(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Resume a paused mailbox: verify again, then 正常 or 异常."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         result = asyncio.run(service.resume(ref))
     raise typer.Exit(_report(result, chosen, as_json))
@@ -328,7 +320,7 @@ def edit(
     lang: LangOption = None,
 ) -> None:
     """Change a mailbox; a new password or new servers are verified before they are saved."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     _check_tls(imap_tls, smtp_tls)
     secret = _read_password(True, chosen) if password_stdin else None
     overrides = ServerOverrides(
@@ -357,7 +349,7 @@ def delete(
     lang: LangOption = None,
 ) -> None:
     """Delete a mailbox with its stored password, history and verification records."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         account = service.get(ref)
         if not yes and not typer.confirm(_word("confirm_delete", chosen, email=account.email)):
@@ -377,7 +369,7 @@ def import_csv(
     lang: LangOption = None,
 ) -> None:
     """Bind many mailboxes from a CSV file, a few at a time; exit 0 only when every line is 正常."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         progress = Progress(
             TextColumn(_word("importing", chosen)),

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from mailhub.accounts.service import AccountService
 from mailhub.accounts.status import AccountStatus, reason_text
+from mailhub.cli.common import LangOption, chosen_language, say
 from mailhub.runtime.events import Event, EventLog, kind_matches
 from mailhub.runtime.webhooks import WebhookError, Webhooks, shown_url
 from mailhub.store import AccountRow, Store, open_store
@@ -45,7 +46,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "all_events": ("全部事件", "all events"),
 }
 
-LangOption = Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: MAILHUB_LANG, else locale)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (one object per line for events)")]
 
 
@@ -54,16 +54,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(webhooks_app, name="webhooks", help="Signed webhooks: add, list, delete endpoints.")
 
 
-def _lang(lang: Lang | None) -> Lang:
-    if lang:
-        return lang
-    from mailhub.settings import load_settings
-
-    return load_settings().language()
-
-
 def _word(key: str, lang: Lang, **values: object) -> str:
-    return WORDS[key][0 if lang == "zh" else 1].format(**values)
+    return say(WORDS, key, lang, **values)
 
 
 @contextmanager
@@ -133,7 +125,7 @@ def tail(
     lang: LangOption = None,
 ) -> None:
     """Print the newest events (oldest first); with --follow, keep printing as they happen."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     patterns = tuple(kinds or ())
     store = open_store()  # reading the log needs no vault
     try:
@@ -174,7 +166,7 @@ def add(
     lang: LangOption = None,
 ) -> None:
     """Add an endpoint; events from now on are POSTed to it, signed (X-Mailhub-Signature: sha256=...)."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     wanted = tuple(part.strip() for item in events or () for part in item.split(",") if part.strip())
     secret = typer.get_text_stream("stdin").readline().strip() if secret_stdin else None
     with _service() as service:
@@ -195,7 +187,7 @@ def add(
 @webhooks_app.command("list")
 def list_(as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Every endpoint with its event filter and how far its queue has got."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service() as service:
         endpoints = Webhooks(service.store, service.vault).list()
     if as_json:
@@ -220,7 +212,7 @@ def list_(as_json: JsonOption = False, lang: LangOption = None) -> None:
 @webhooks_app.command("delete")
 def delete(endpoint_id: int, lang: LangOption = None) -> None:
     """Remove an endpoint (its queue stops; its delivery records go with it)."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service() as service:
         try:
             Webhooks(service.store, service.vault).delete(endpoint_id)

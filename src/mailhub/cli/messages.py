@@ -18,6 +18,7 @@ from rich.table import Table
 
 from mailhub.accounts.models import AccountError
 from mailhub.accounts.service import AccountService
+from mailhub.cli.common import LangOption, chosen_language, say
 from mailhub.sync.bodies import attachment_bytes, message_body, read_message
 from mailhub.sync.imap_session import ImapCommandFailed
 from mailhub.sync.mail_queries import get_message, list_messages
@@ -52,21 +53,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "problems": ("解析问题", "Problems"),
 }
 
-LangOption = Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: MAILHUB_LANG, else locale)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 MessageId = Annotated[int, typer.Argument(metavar="ID", help="The message id from `messages list`")]
 
 
 def _word(key: str, lang: Lang, **values: Any) -> str:
-    return WORDS[key][0 if lang == "zh" else 1].format(**values)
-
-
-def _lang(lang: Lang | None) -> Lang:
-    if lang:
-        return lang
-    from mailhub.settings import load_settings
-
-    return load_settings().language()
+    return say(WORDS, key, lang, **values)
 
 
 @contextmanager
@@ -104,7 +96,7 @@ def list_command(
     lang: LangOption = None,
 ) -> None:
     """The unified message list, newest first."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         items = list_messages(service.store, account=account, folder=folder, search=search, unread=unread, limit=limit)
     if as_json:
@@ -125,7 +117,7 @@ def list_command(
 @app.command()
 def show(message_id: MessageId, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """One message: headers, text, attachments (the body is fetched once and kept)."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         item = get_message(service.store, message_id)
         if item is None:
@@ -171,7 +163,7 @@ def attachment(
     lang: LangOption = None,
 ) -> None:
     """Save one attachment to a file."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         raw = asyncio.run(message_body(service.store, service.vault, message_id))
     try:
@@ -191,7 +183,7 @@ def mark_command(
     lang: LangOption = None,
 ) -> None:
     """Mark read or unread, on the server and here."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     if read is None:
         err.print(_word("choose_flag", chosen))
         raise typer.Exit(EXIT_REFUSED)
@@ -207,7 +199,7 @@ def move_command(
     lang: LangOption = None,
 ) -> None:
     """Move to another folder on the server."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         asyncio.run(move(service.store, service.vault, message_id, folder))
     console.print(f"{message_id}: {_word('moved', chosen, folder=escape(folder))}")
@@ -216,7 +208,7 @@ def move_command(
 @app.command("delete")
 def delete_command(message_id: MessageId, lang: LangOption = None) -> None:
     """Delete on the server and here."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     with _service(chosen) as service:
         asyncio.run(delete_message(service.store, service.vault, message_id))
     console.print(f"{message_id}: {_word('deleted', chosen)}")

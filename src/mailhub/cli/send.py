@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mailhub.cli.common import LangOption, chosen_language, say
 from mailhub.outbox import (
     Attachment,
     ComposeError,
@@ -55,20 +56,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "bad_time": ("无法识别的时间：{value}", "Unrecognised time: {value}"),
 }
 
-LangOption = Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: MAILHUB_LANG, else locale)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def _word(key: str, lang: Lang, **values: Any) -> str:
-    return WORDS[key][0 if lang == "zh" else 1].format(**values)
-
-
-def _lang(lang: Lang | None) -> Lang:
-    if lang:
-        return lang
-    from mailhub.settings import load_settings
-
-    return load_settings().language()
+    return say(WORDS, key, lang, **values)
 
 
 @contextmanager
@@ -152,7 +144,7 @@ def send(
     """Send one message (persisted first, then sent)."""
     if ctx.invoked_subcommand is not None:
         return
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     text = body if body is not None else (body_file.read_text("utf-8") if body_file else None)
     if not (sender and subject is not None and (to or cc or bcc) and (text is not None or html)):
         err.print(_word("need", lang))
@@ -196,7 +188,7 @@ def send_batch(
     lang: LangOption = None,
 ) -> None:
     """群发单显: one message per CSV row, each to that recipient alone."""
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     when = parse_time(at, lang) if at else None
     with _hub(lang) as service:
         from mailhub.outbox.enqueue import account_row
@@ -226,7 +218,7 @@ def list_outbox(
     lang: LangOption = None,
 ) -> None:
     """The newest outbox messages and their states."""
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     with _hub(lang) as service:
         account_id = None
         if account:
@@ -258,7 +250,7 @@ def list_outbox(
 @outbox_app.command("show")
 def show(outbox_id: int, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """One message with every attempt and the server's replies."""
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     with _hub(lang) as service:
         entry = outbox_queue.get_entry(service.store, outbox_id)
     data = entry.to_dict(lang)
@@ -282,7 +274,7 @@ def show(outbox_id: int, as_json: JsonOption = False, lang: LangOption = None) -
 @outbox_app.command("retry")
 def retry(outbox_id: int, lang: LangOption = None) -> None:
     """Queue a failed or cancelled message again (same Message-ID)."""
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     with _hub(lang) as service:
         entry = outbox_queue.retry(service.store, outbox_id)
     console.print(f"#{entry.id} {entry.state.label(lang)}")
@@ -291,7 +283,7 @@ def retry(outbox_id: int, lang: LangOption = None) -> None:
 @outbox_app.command("cancel")
 def cancel(outbox_id: int, lang: LangOption = None) -> None:
     """Cancel a queued or held message."""
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     with _hub(lang) as service:
         entry = outbox_queue.cancel(service.store, outbox_id)
     console.print(f"#{entry.id} {entry.state.label(lang)}")
@@ -304,7 +296,7 @@ def run(
     lang: LangOption = None,
 ) -> None:
     """Run the outbox without the supervisor: send due mail for every account (Ctrl-C stops)."""
-    lang = _lang(lang)
+    lang = chosen_language(lang)
     options = WorkerOptions(connections=connections)
     with _hub(lang) as service:
         if once:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from mailhub.accounts.service import AccountService
+from mailhub.cli.common import say
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -55,7 +56,7 @@ def serve(
 
 
 def _word(key: str, lang: str, **values: Any) -> str:
-    return WORDS[key][0 if lang == "zh" else 1].format(**values)
+    return say(WORDS, key, lang, **values)
 
 
 def build_app(runtime: Any) -> Any:

@@ -17,6 +17,7 @@ from rich.table import Table
 from mailhub.accounts.models import Account, AccountError
 from mailhub.accounts.service import AccountService
 from mailhub.accounts.status import AccountStatus
+from mailhub.cli.common import LangOption, chosen_language, say
 from mailhub.sync.engine import AccountSync, LoginRefused, SyncReport
 from mailhub.sync.folders import decode_mutf7
 from mailhub.transport.errors import TransportFailure
@@ -45,19 +46,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "arrived": ("{email}：{folder} 收到 {count} 封新邮件", "{email}: {count} new in {folder}"),
 }
 
-LangOption = Annotated[Lang | None, typer.Option("--lang", help="zh or en (default: MAILHUB_LANG, else locale)")]
-
 
 def _word(key: str, lang: Lang, **values: Any) -> str:
-    return WORDS[key][0 if lang == "zh" else 1].format(**values)
-
-
-def _lang(lang: Lang | None) -> Lang:
-    if lang:
-        return lang
-    from mailhub.settings import load_settings
-
-    return load_settings().language()
+    return say(WORDS, key, lang, **values)
 
 
 def _accounts(service: AccountService, ref: str | None) -> list[Account]:
@@ -75,7 +66,7 @@ def sync(
     lang: LangOption = None,
 ) -> None:
     """Sync mail from bound mailboxes (INBOX and Sent) into the local store."""
-    chosen = _lang(lang)
+    chosen = chosen_language(lang)
     try:
         service = AccountService.open()
     except AccountError as error:
