@@ -65,3 +65,28 @@ def language_from_locale() -> Lang:
 def load_settings() -> Settings:
     """The settings as the environment says now."""
     return Settings()
+
+
+def accepted_language(header: str | None) -> Lang | None:
+    """zh or en from an HTTP ``Accept-Language`` header, by its q-values; None when it names neither
+    (one rule for the REST API and the web pages)."""
+    if not header:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if quality > 0:
+            choices.append((-quality, index, tag.strip().lower()))
+    for _quality, _index, tag in sorted(choices):
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.peers.postgres import fresh_schema
 
 from mailhub.accounts import AccountService, ServerOverrides
 from mailhub.outbox import Draft, OutboxWorker, WorkerOptions, compose, enqueue
@@ -84,19 +85,8 @@ class OutboxHub:
 
 
 def _postgres_schema() -> Iterator[str]:
-    """A fresh schema in the PostgreSQL at 127.0.0.1:5432 (trust, db ``test``), dropped afterwards."""
-    import uuid
-
-    import psycopg
-
-    schema = f"mailhub_outbox_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("mailhub_outbox") as url:
+        yield url
 
 
 @pytest.fixture(name="postgres_url")

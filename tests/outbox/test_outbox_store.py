@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, inspect
+from tests.peers.postgres import fresh_schema
 
 from mailhub.outbox import (
     Draft,
@@ -25,24 +25,14 @@ from mailhub.outbox import (
 from mailhub.store import AccountRow, head_revisions, open_store
 from mailhub.store.models import utcnow
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'hub.db'}"
         return
-    import psycopg
-
-    schema = f"mailhub_outbox_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("mailhub_outbox") as url:
+        yield url
 
 
 def _account(store, email: str = "a@acme.cn", status: str = "normal") -> int:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.peers.postgres import fresh_schema
 
 from mailhub.accounts import AccountService, ServerOverrides
 
 DOMAIN = "acme-trade.cn"
 MAIN = "Main-Passw0rd!"
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(name="hub_home")
@@ -44,17 +43,8 @@ def db_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'db' / 'mailhub.db'}"
         return
-    import psycopg
-
-    schema = f"mailhub_rt_{uuid.uuid4().hex[:12]}"
-    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("mailhub_rt") as url:
+        yield url
 
 
 # -- webhook receivers ---------------------------------------------------------------------------------

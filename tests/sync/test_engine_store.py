@@ -3,13 +3,13 @@ stored once per folder, and the list finds mail by subject, sender and preview."
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from tests.peers.postgres import fresh_schema
 
 from mailhub.store import AccountRow, Store, open_store
 from mailhub.store.mail_models import FolderRow, MessageBodyRow, MessageRow
@@ -19,8 +19,6 @@ from mailhub.sync.folders import Folder
 from mailhub.sync.mail_queries import list_messages
 from mailhub.sync.summarizing import rows_for
 
-PG = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
@@ -29,18 +27,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield opened
         opened.close()
         return
-    import psycopg
-
-    schema = f"mailhub_sync_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    opened = open_store(f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}")
-    try:
-        yield opened
-    finally:
-        opened.close()
-        with psycopg.connect(PG, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("mailhub_sync") as url:
+        opened = open_store(url)
+        try:
+            yield opened
+        finally:
+            opened.close()
 
 
 def account(store: Store) -> int:

@@ -3,19 +3,17 @@ a UID the other one stored first is kept, the folder row is shared, and nothing 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.peers.postgres import fresh_schema
 
 from mailhub.store import AccountRow, open_store
 from mailhub.store.mail_models import MessageRow
 from mailhub.sync.folders import Folder
 from mailhub.sync.mailbox_store import folder_row, insert_messages
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -23,16 +21,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'mailhub.db'}"
         return
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("mailhub_sync") as url:
+        yield url
 
 
 def _row(account_id: int, folder_id: int, uid: int, subject: str) -> dict:

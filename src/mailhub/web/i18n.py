@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from fastapi import Request
 
+from mailhub.settings import accepted_language
+
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 LANG_COOKIE = "mh_lang"
@@ -50,30 +52,6 @@ class Translator:
         if text is None:  # a missing key shows itself instead of breaking the page
             return key
         return text.format(**fields) if fields else text
-
-
-def accepted_language(header: str | None) -> Lang | None:
-    """zh or en from an ``Accept-Language`` header, by its q-values; None when it names neither."""
-    if not header:
-        return None
-    choices: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        if quality > 0:
-            choices.append((-quality, index, tag.strip().lower()))
-    for _quality, _index, tag in sorted(choices):
-        if tag.startswith("zh"):
-            return "zh"
-        if tag.startswith("en"):
-            return "en"
-    return None
 
 
 def request_lang(request: Request) -> Lang:
