@@ -52,6 +52,28 @@ async def test_idle_wakes_on_delivery_and_stores_the_new_mail(hub: SandboxHub) -
     print(f"IDLE delivery → stored: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s")
 
 
+async def test_mail_arriving_between_the_sync_and_idle_is_stored_at_once(hub: SandboxHub) -> None:
+    """A delivery after INBOX was synced but before the SELECT that IDLE follows is counted by that SELECT,
+    so IDLE never announces it: the worker must fetch it before idling (found by `mailhub demo`)."""
+    await hub.bind()
+    worker = AccountSync(hub.store, hub.vault, hub.account_id)
+    sync_all = worker._sync_all
+
+    async def sync_then_deliver(*args, **kwargs):
+        report = await sync_all(*args, **kwargs)
+        hub.deliver(make_message("同步与 IDLE 之间到达"))
+        return report
+
+    worker._sync_all = sync_then_deliver  # orders the race on a real server; nothing else is replaced
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until(lambda: "同步与 IDLE 之间到达" in hub.subjects(), timeout=20)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(worker.login_attempts) == 1
+
+
 async def test_an_inconsistent_server_view_never_deletes_stored_mail(hub: SandboxHub) -> None:
     """After another session's STORE, the sandbox's re-SELECT currently lists fewer UIDs than it counts;
     the engine must not take that as an expunge."""

@@ -25,6 +25,7 @@ from mailhub.sync.fetch_reader import ResponseTooLarge
 from mailhub.sync.folder_sync import FolderChanges, Progress, Summarize, fetch_arrivals, sync_folder
 from mailhub.sync.folders import Folder, folders_to_sync, parse_list
 from mailhub.sync.imap_session import ImapCommandFailed, ImapSession
+from mailhub.sync.mailbox_store import folder_row
 from mailhub.sync.summarizing import summarize_inline
 from mailhub.transport.errors import TransportFailure
 
@@ -160,7 +161,7 @@ class AccountSync:
             account.provider_id or "", IDLE_SECONDS
         )
         last_full = self.timing.clock()
-        await session.select("INBOX", condstore=self._condstore)
+        await self._watch_inbox(session, account, inbox)
         while True:
             if "IDLE" in session.capabilities:
                 changed = await session.idle(idle_seconds)
@@ -170,11 +171,19 @@ class AccountSync:
             if self.timing.clock() - last_full >= self.options.full_pass_seconds:
                 await self._sync_all(session, account, None)
                 last_full = self.timing.clock()
-                await session.select("INBOX", condstore=self._condstore)
+                await self._watch_inbox(session, account, inbox)
             elif changed == {"EXISTS"}:  # only new mail: fetch what arrived, nothing else
                 self._announce(await self._arrivals(account, session, inbox))
             elif changed:
                 self._announce(await self._sync_folder(session, account, inbox, None))
+
+    async def _watch_inbox(self, session: ImapSession, account: AccountView, inbox: Folder) -> None:
+        """SELECT INBOX for IDLE, first storing what arrived since INBOX was last synced: that SELECT's EXISTS
+        already counts such mail, so IDLE never reports it and it would wait for the next full pass."""
+        selected = await session.select("INBOX", condstore=self._condstore)
+        stored = folder_row(self.store, account.id, inbox).uidnext
+        if selected.uidnext is None or stored is None or selected.uidnext > stored:
+            self._announce(await self._arrivals(account, session, inbox))
 
     # -- steps -----------------------------------------------------------------------------------------
     def _account(self) -> AccountView:
