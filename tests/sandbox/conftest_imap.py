@@ -7,16 +7,13 @@ server loop lives in a background thread. The test acts on the directory and the
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import ssl
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.sandbox_harness import SandboxAdmin, ServerLoop
 
 from mailhub.sandbox.imap import ImapServer
 from mailhub.sandbox.sandbox import Sandbox
@@ -26,7 +23,7 @@ PASSWORD = "Web-Passw0rd!"
 SMALL_APPEND_LIMIT = 256 * 1024  # the test server's APPEND limit, so an oversized literal stays cheap
 
 
-class RunningImap:
+class RunningImap(ServerLoop, SandboxAdmin):
     """The sandbox's IMAP server on 127.0.0.1 free ports; ``sandbox`` is the test's own handle."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -34,14 +31,12 @@ class RunningImap:
         self.data_dir = data_dir
         self.sandbox = Sandbox(data_dir)
         self.ports: dict[str, int] = {}
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="imap-loop", daemon=True)
+        ServerLoop.__init__(self, "imap-loop")
         self.server_sandbox: Sandbox | None = None
         self.server: ImapServer | None = None
 
     def start(self) -> None:
-        if not self._thread.is_alive():
-            self._thread.start()
+        self.start_loop()
         self.sandbox.tls.server_context()  # one CA for both handles, created before the server reads it
         self.server_sandbox = Sandbox(self.data_dir)  # touch only through ``on_server``
         self.server = ImapServer(self.server_sandbox, append_limit=SMALL_APPEND_LIMIT)
@@ -56,57 +51,14 @@ class RunningImap:
 
     def stop(self) -> None:
         self.stop_server()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        self.stop_loop()
         self.sandbox.close()
 
-    def run(self, coroutine: Any, timeout: float = 30) -> Any:
-        """Run a coroutine on the server's loop and return its result."""
-        future: Future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        return future.result(timeout)
-
-    def on_server(self, function: Any, *args: Any) -> Any:
-        """Call a plain function on the server's loop thread (e.g. with ``server_sandbox``)."""
-
-        async def call() -> Any:
-            return function(*args)
-
-        return self.run(call())
-
-    @property
-    def ca_file(self) -> Path:
-        return self.sandbox.tls.ca_file
-
-    def client_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_file))
-
-    def bind_user(
-        self,
-        address: str = ADDRESS,
-        password: str = PASSWORD,
-        *,
-        edition: str = "aliyun-standard",
-        third_party: str = "all",
-        imap_smtp: bool = True,
-    ) -> Any:
-        """The admin's part of the seed: domain, 允许使用第三方客户端, the user, 开启IMAP/SMTP服务."""
-        domain = address.rpartition("@")[2]
-        if self.sandbox.directory.get_domain(domain) is None:
-            self.sandbox.directory.add_domain(domain, edition)
-        self.sandbox.security.set_policy(domain, third_party=third_party)
-        user = self.sandbox.add_user(address, password, "13800138000")
-        self.sandbox.directory.set_imap_smtp(address, imap_smtp)
-        return user
+    def bind_user(self, address: str = ADDRESS, password: str = PASSWORD, **options: Any) -> Any:
+        return super().bind_user(address, password, **options)
 
     def new_client_password(self, address: str = ADDRESS, remark: str = "来发信") -> str:
-        """The user's part of the seed: enable, SMS code, 生成新密码 with a remark; returns the password."""
-        security = self.sandbox.security
-        if not security.client_passwords_enabled(address):
-            security.enable_client_passwords(address)
-        security.request_code(address)
-        code = security.sms_messages(address)[-1].code
-        _info, password = security.create_client_password(address, code, remark)
-        return password
+        return super().new_client_password(address, remark)
 
     def live_sessions(self) -> int:
         return self.on_server(lambda: len(self.server_sandbox.sessions))  # type: ignore[union-attr]
