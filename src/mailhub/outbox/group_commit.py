@@ -4,19 +4,36 @@ one was accepted) and one transaction carries all the writes asked for while the
 Durability stays per message (``write`` returns only once its change is committed; ``write_soon`` is for a
 write that may ride in the next transaction, and if that fails, every later write and ``flush`` fail); what
 is shared is the commit. With one connection this is one commit per write, as before.
+
+A write may carry a ``then``: it runs right after the commit, before any other task on the loop gets a
+turn. The end-of-DATA mark uses it to send the final "." in the same breath as its commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from mailhub.store import Store
 
-Write = Callable[[Connection], None]
-Then = Callable[[], None]
+T = TypeVar("T")
+Write = Callable[[Connection], Any]
+Then = Callable[[Any], None]
+
+log = logging.getLogger("mailhub.outbox")
+
+
+@dataclass(slots=True)
+class _Pending:
+    work: Write
+    then: Then | None
+    future: asyncio.Future[Any] | None  # None: a ``write_soon`` nobody awaits
+    result: Any = None
 
 
 class GroupCommit:
@@ -24,7 +41,7 @@ class GroupCommit:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._pending: list[tuple[Write, asyncio.Future[None] | Then | None]] = []
+        self._pending: list[_Pending] = []
         self._task: asyncio.Task[None] | None = None
         self._failed: BaseException | None = None  # a failed transaction that carried writes nobody awaited
         self.commits = 0
@@ -33,16 +50,17 @@ class GroupCommit:
     def __repr__(self) -> str:
         return f"GroupCommit(commits={self.commits}, writes={self.writes})"
 
-    async def write(self, work: Write) -> None:
-        """Run ``work`` in a transaction and return once it is committed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._add(work, future)
-        await future
+    async def write(self, work: Callable[[Connection], T], then: Callable[[T], None] | None = None) -> T:
+        """Run ``work`` in a transaction and return its result once committed. ``then(result)`` runs right
+        after the commit with no await in between; if it raises, this call raises that."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._add(_Pending(work, then, future))
+        return await future
 
-    def write_soon(self, work: Write, then: Then | None = None) -> None:
+    def write_soon(self, work: Write, then: Callable[[], None] | None = None) -> None:
         """Run ``work`` in the next transaction without waiting for it (``flush`` waits); ``then`` is called
         once it is committed (never if the transaction fails)."""
-        self._add(work, then)
+        self._add(_Pending(work, (lambda _result: then()) if then else None, None))
 
     async def flush(self) -> None:
         """Wait until every write asked for so far is committed (re-raising a failed transaction)."""
@@ -54,10 +72,10 @@ class GroupCommit:
         if self._failed is not None:
             raise self._failed
 
-    def _add(self, work: Write, future: asyncio.Future[None] | Then | None) -> None:
+    def _add(self, pending: _Pending) -> None:
         if self._failed is not None:  # writes nobody waited for were lost: nothing more goes on top
             raise self._failed
-        self._pending.append((work, future))
+        self._pending.append(pending)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._commit_all(), name="outbox-group-commit")
 
@@ -67,10 +85,10 @@ class GroupCommit:
             batch, self._pending = self._pending, []
             try:
                 with self._store.engine.begin() as connection:  # Core: no ORM session on this path
-                    for work, _ in batch:
-                        work(connection)
+                    for item in batch:
+                        item.result = item.work(connection)
             except BaseException as exc:
-                futures = [f for _, f in batch if isinstance(f, asyncio.Future)]
+                futures = [item.future for item in batch if item.future is not None]
                 for future in futures:
                     if not future.done():
                         future.set_exception(exc)
@@ -79,9 +97,24 @@ class GroupCommit:
                 continue
             self.commits += 1
             self.writes += len(batch)
-            for _, future in batch:
-                if isinstance(future, asyncio.Future):
-                    if not future.done():
-                        future.set_result(None)
-                elif future is not None:
-                    future()
+            # Every ``then`` first, in one go: the commit and what must follow it are not split by a loop turn.
+            errors = [self._run_then(item) for item in batch]
+            for item, error in zip(batch, errors, strict=True):
+                if item.future is None or item.future.done():
+                    continue
+                if error is None:
+                    item.future.set_result(item.result)
+                else:
+                    item.future.set_exception(error)
+
+    @staticmethod
+    def _run_then(item: _Pending) -> BaseException | None:
+        if item.then is None:
+            return None
+        try:
+            item.then(item.result)
+        except Exception as exc:  # goes to the one who asked; the other writes of the batch are unaffected
+            if item.future is None:
+                log.warning("after-commit step failed: %r", exc)
+            return exc
+        return None

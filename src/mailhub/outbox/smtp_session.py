@@ -6,6 +6,11 @@ aiosmtplib cannot do: PIPELINING (RFC 2920: MAIL, RCPT and DATA in one round tri
 that arrive together), and a hook right before the final ``.`` of DATA (``before_end``), the only moment
 after which the server may hold the message. The worker commits that moment, so after a crash it knows
 which messages might have reached the server (and looks those up) and which cannot have (and queues them).
+
+The message itself goes out and leaves our buffers before the hook; the hook commits its mark and sends
+the five bytes of the final "." right after the commit, with no await between them. A crash can still fall
+between those two system calls (the one moment where the outbox believes the server may have a message it
+never got), but that moment is a few microseconds long, not a loop turn or a whole message.
 """
 
 from __future__ import annotations
@@ -40,6 +45,14 @@ class SendRefused(Exception):
     @property
     def temporary(self) -> bool:
         return 400 <= self.code < 500
+
+
+def _unsent(transport: asyncio.BaseTransport) -> int:
+    """Bytes written but still in this process: in the TLS layer and in the socket transport under it
+    (asyncio keeps the latter private; where it is not found, the TLS layer's count is all we have)."""
+    size = transport.get_write_buffer_size()  # type: ignore[attr-defined]
+    inner = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+    return size + (inner.get_write_buffer_size() if inner is not None else 0)
 
 
 def dot_stuffed(raw: bytes) -> bytes:
@@ -162,11 +175,12 @@ class SmtpSession:
         envelope_from: str,
         recipients: Sequence[str],
         raw: bytes,
-        before_end: Callable[[], Awaitable[bool | None]],
+        before_end: Callable[[Callable[[], None]], Awaitable[bool]],
     ) -> str:
         """MAIL, RCPT for each recipient, DATA (pipelined when offered); returns the final ``250`` reply.
-        If ``before_end`` returns ``False`` the message is withdrawn: the connection is dropped before the
-        final "." (the server discards the unfinished message) and ``SendWithdrawn`` raised."""
+        ``before_end(end_data)`` must call ``end_data`` (which writes the final ".") and return ``True``, or
+        return ``False`` to withdraw the message: the connection is dropped before the final "." (the server
+        discards the unfinished message) and ``SendWithdrawn`` raised."""
         utf8 = (
             " SMTPUTF8" if "SMTPUTF8" in self.extensions and not (envelope_from + "".join(recipients)).isascii() else ""
         )
@@ -187,16 +201,29 @@ class SmtpSession:
             if code not in codes:
                 await self._abandon(data_started=replies[-1][0] == 354)
                 raise SendRefused(code, f"{code} {text}".strip(), phase)
-        # The hook runs once the server waits for the message: until its final "." the server cannot hold
-        # it, so the message and the "." then go in one write.
-        if await before_end() is False:
+        # Until its final "." the server cannot hold the message: everything before it goes now and out of
+        # our buffers; the hook commits its mark and calls ``end_data`` right after (``GroupCommit``'s then).
+        self._write(dot_stuffed(raw), "data")
+        await self._flush("data")
+        if not await before_end(self.end_data):
             await self.close(polite=False)
             raise SendWithdrawn
-        self._write(dot_stuffed(raw) + b".\r\n", "data")
         code, text = await self._reply("data")
         if code != 250:
             raise SendRefused(code, f"{code} {text}".strip(), "data")
         return f"{code} {text}".strip()
+
+    def end_data(self) -> None:
+        """The final "." of DATA: five bytes, handed to the kernel now (the rest of the message already is)."""
+        self._write(b".\r\n", "data")
+
+    async def _flush(self, phase: str) -> None:
+        """Return once nothing we wrote is left in this process's buffers: the kernel has all of it."""
+        await self._drain(phase)
+        while _unsent(self._writer.transport):
+            if not self.connected:
+                raise TransportFailure("closed", phase, detail="connection closed")
+            await asyncio.sleep(0.001)
 
     async def _abandon(self, *, data_started: bool) -> None:
         """End a refused transaction: RSET, or hang up if the server already waits for the message (a

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -311,18 +312,24 @@ class OutboxWorker:
             return None, None
         data_ended = False
 
-        async def before_end() -> bool:
-            """Go on only if the account still sends (paused or deleted just now?); the end-of-DATA mark is
-            committed in the same transaction as that check."""
+        async def before_end(end_data: Callable[[], None]) -> bool:
+            """Go on only if the account still sends (paused or deleted just now?): that check and the
+            end-of-DATA mark share a transaction, and the final "." follows its commit at once."""
             nonlocal data_ended
-            found: list[str | None] = []
-            await run.commit.write(lambda s: found.append(ledger.mark_data_end_if_sending(s, claimed.id, account.id)))
-            status = found[0]
+
+            def send_final_dot(status: str | None) -> None:
+                nonlocal data_ended
+                if status == AccountStatus.NORMAL:
+                    end_data()  # raises if the connection is gone: then the server cannot have the message
+                    data_ended = True
+
+            status = await run.commit.write(
+                lambda s: ledger.mark_data_end_if_sending(s, claimed.id, account.id), send_final_dot
+            )
             if status != AccountStatus.NORMAL:
                 if not report.stopped:
                     report.stopped = "paused" if status == AccountStatus.PAUSED else (status or "deleted")
                 return False
-            data_ended = True
             return True
 
         try:
