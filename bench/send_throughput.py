@@ -35,32 +35,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
 from conftest import RunningSandbox  # noqa: E402  (the tests' sandbox handle: users, client passwords)
+from sandbox_process import SandboxProcess  # noqa: E402
 
 TARGET = 5.0
 DOMAIN = "bench-trade.cn"
 FOREIGN = "buyer.example"
-
-
-# The sandbox service alone (what `mailhub sandbox serve` runs), so the bench needs no other CLI command.
-_SERVE = """
-import asyncio, sys
-from pathlib import Path
-from mailhub.sandbox.sandbox import Sandbox
-from mailhub.sandbox.service import SandboxService
-
-async def main():
-    ports = {"imaps": 0, "imap": 0, "smtps": 0, "submission": 0}
-    service = SandboxService(Sandbox(Path(sys.argv[1])), "127.0.0.1", ports)
-    for name, port in (await service.start()).items():
-        print(name, port, flush=True)
-    print("ready", flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
 
 
 # A bare aiosmtpd on implicit TLS (the sandbox's certificate): AUTH accepts anyone, DATA counts and drops.
@@ -116,27 +98,6 @@ class BareSmtpProcess:
     def stop(self) -> None:
         self._process.terminate()
         self._process.wait(timeout=30)
-
-
-class SandboxProcess(RunningSandbox):
-    """The sandbox service in its own process (its own core and GIL), set up through a ``Sandbox`` handle
-    on the same data directory, as the sandbox CLI does."""
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, str(self.data_dir)], stdout=subprocess.PIPE, text=True
-        )
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
-            name, _, port = line.strip().partition(" ")
-            if name == "ready":
-                break
-            self.ports[name] = int(port)
-
-    def stop(self) -> None:
-        self._process.terminate()
-        self._process.wait(timeout=30)
-        self.sandbox.close()
 
 
 def _drafts(sender: str, count: int, offset: int = 0) -> list:
