@@ -10,6 +10,7 @@ from tests.hub.conftest_detect import use_dns
 from tests.hub.dnsserver import DnsServer
 
 from mailhub.catalog import detect, load_catalog
+from mailhub.outbox.sent_folder import files_sent_itself
 from mailhub.sandbox.profiles import get_edition
 from mailhub.transport.endpoints import client_ssl_context, resolve
 
@@ -24,6 +25,8 @@ def test_every_sandbox_edition_is_a_catalog_provider_with_the_same_hosts(edition
     assert provider is not None
     assert provider.imap.host == edition.imap_host
     assert provider.smtp.host == edition.smtp_host
+    # the outbox appends to Sent only where the provider does not: both sides must agree
+    assert files_sent_itself(edition_id) == edition.files_sent_copy
 
 
 async def _greeting(host: str, port: int) -> bytes:

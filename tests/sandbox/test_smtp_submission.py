@@ -93,6 +93,31 @@ def test_local_delivery_lands_in_the_recipients_inbox(smtp_sandbox: RunningSmtp,
     assert smtp_sandbox.sandbox.outbound.count() == 0
 
 
+def sent_folder(running: RunningSmtp, address: str) -> list[bytes]:
+    mail = running.sandbox.mail
+    box = mail.mailbox(address, "Sent")
+    return [row.raw or b"" for row in mail.rows(box.id, [(1, 2**32 - 1)], with_raw=True)]
+
+
+def test_tencent_files_what_it_accepts_in_the_senders_sent_alibaba_does_not(smtp_sandbox: RunningSmtp) -> None:
+    tencent = "sales@tx-trade.cn"
+    smtp_sandbox.bind_user(tencent, PASSWORD, edition="tencent-exmail")
+    smtp_sandbox.bind_user(SENDER, PASSWORD)
+    context = smtp_sandbox.client_context()
+    for address in (tencent, SENDER):
+        secret = smtp_sandbox.new_client_password(address)
+        with smtplib.SMTP_SSL(smtp_sandbox.host, smtp_sandbox.ports["smtps"], context=context, timeout=10) as client:
+            client.login(address, secret)
+            msg = message(CUSTOMER, subject=f"from {address}")
+            msg.replace_header("From", address)
+            client.send_message(msg)
+    [copy] = sent_folder(smtp_sandbox, tencent)
+    parsed = BytesParser(policy=default).parsebytes(copy)
+    assert parsed["Subject"] == f"from {tencent}" and "Received" not in parsed  # the message as submitted
+    assert sent_folder(smtp_sandbox, SENDER) == []
+    assert smtp_sandbox.sandbox.outbound.count() == 2
+
+
 def test_user_added_without_mailboxes_still_receives(smtp_sandbox: RunningSmtp, sender_secret: str) -> None:
     smtp_sandbox.sandbox.directory.add_user("new-hire@trade-demo.cn", PASSWORD, "13900139000")
     with logged_in(smtp_sandbox, sender_secret) as client:

@@ -83,22 +83,19 @@ class GroupCommit:
         await asyncio.sleep(0)  # let every connection that is ready add its write first
         while self._pending:
             batch, self._pending = self._pending, []
-            try:
-                with self._store.engine.begin() as connection:  # Core: no ORM session on this path
-                    for item in batch:
-                        item.result = item.work(connection)
-            except BaseException as exc:
-                futures = [item.future for item in batch if item.future is not None]
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-                if len(futures) < len(batch):  # ``write_soon`` writes were lost: every later call fails
-                    self._failed = exc
-                continue
+            with self._store.engine.connect() as connection:  # Core: no ORM session on this path
+                try:
+                    with connection.begin():
+                        for item in batch:
+                            item.result = item.work(connection)
+                except BaseException as exc:
+                    self._fail(batch, exc)
+                    continue
+                # Every ``then`` right after the commit, before the connection goes back to its pool: the
+                # commit and what must follow it are split by as little as possible.
+                errors = [self._run_then(item) for item in batch]
             self.commits += 1
             self.writes += len(batch)
-            # Every ``then`` first, in one go: the commit and what must follow it are not split by a loop turn.
-            errors = [self._run_then(item) for item in batch]
             for item, error in zip(batch, errors, strict=True):
                 if item.future is None or item.future.done():
                     continue
@@ -106,6 +103,14 @@ class GroupCommit:
                     item.future.set_result(item.result)
                 else:
                     item.future.set_exception(error)
+
+    def _fail(self, batch: list[_Pending], exc: BaseException) -> None:
+        futures = [item.future for item in batch if item.future is not None]
+        for future in futures:
+            if not future.done():
+                future.set_exception(exc)
+        if len(futures) < len(batch):  # ``write_soon`` writes were lost: every later call fails
+            self._failed = exc
 
     @staticmethod
     def _run_then(item: _Pending) -> BaseException | None:

@@ -35,6 +35,7 @@ class Edition:
     imap_greeting: str  # text after "* OK "
     smtp_banner: str  # text after "220 "
     requires_id_before_select: bool
+    files_sent_copy: bool  # SMTP submission also files the message in the sender's Sent
     imap_failures: Mapping[Denial, str] = field(compare=False, repr=False)
     smtp_failures: Mapping[Denial, str] = field(compare=False, repr=False)
     imap_texts: Mapping[str, str] = field(compare=False, repr=False)

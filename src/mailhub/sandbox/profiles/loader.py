@@ -88,6 +88,7 @@ def _build(raw: dict[str, Any]) -> Edition:
         imap_greeting=_text(raw["imap_greeting"], "imap_greeting", guessed),
         smtp_banner=_text(raw["smtp_banner"], "smtp_banner", guessed),
         requires_id_before_select=bool(raw.get("requires_id_before_select", False)),
+        files_sent_copy=bool(raw.get("files_sent_copy", False)),
         imap_failures=MappingProxyType({Denial(k): v for k, v in imap_failures.items()}),
         smtp_failures=MappingProxyType({Denial(k): v for k, v in smtp_failures.items()}),
         imap_texts=MappingProxyType(_replies(raw, "imap_text", IMAP_TEXT_KEYS, guessed)),

@@ -83,7 +83,8 @@ class Submission:
         return ACCEPTED
 
     async def handle_DATA(self, server: SubmissionSMTP, session: Session, envelope: Envelope) -> str:
-        """Deliver to each local INBOX and capture the rest, all before answering 250."""
+        """Deliver to each local INBOX, capture the rest, and file the sender's Sent copy where the edition
+        does (Tencent), all before answering 250."""
         assert envelope.mail_from is not None and isinstance(envelope.original_content, bytes)
         recipients = list(dict.fromkeys(envelope.rcpt_tos))  # a repeated RCPT gets one copy
         local = [r for r in recipients if self._is_local_domain(r)]
@@ -102,6 +103,8 @@ class Submission:
                 self._deliver(address.lower(), delivered)
         if foreign:
             self.sandbox.outbound.capture(envelope.mail_from, foreign, received + content)
+        if server.edition.files_sent_copy and server.login is not None:
+            self._deliver(server.login.address.lower(), content, mailbox="Sent", flags=("\\Seen",))
         return ACCEPTED
 
     async def handle_exception(self, error: Exception) -> str:
@@ -112,13 +115,13 @@ class Submission:
             log.error("smtp session failed: %s", type(error).__name__, exc_info=error)
         return LOCAL_ERROR
 
-    def _deliver(self, address: str, raw: bytes) -> None:
+    def _deliver(self, address: str, raw: bytes, mailbox: str = "INBOX", flags: tuple[str, ...] = ()) -> None:
         try:
-            self.sandbox.mail.deliver(address, raw)
+            self.sandbox.mail.deliver(address, raw, mailbox, flags)
         except NoSuchMailbox:
-            # a user added straight through the directory has no mailboxes yet; a real MTA creates INBOX
+            # a user added straight through the directory has no mailboxes yet; a real MTA creates them
             self.sandbox.mail.ensure_user_mailboxes(address)
-            self.sandbox.mail.deliver(address, raw)
+            self.sandbox.mail.deliver(address, raw, mailbox, flags)
 
     def _is_local_domain(self, address: str) -> bool:
         domain = address.rpartition("@")[2].lower()
