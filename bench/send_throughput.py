@@ -17,7 +17,9 @@ sample (``--baseline-sample`` messages) in the same run and scaled to the full c
 Loopback timings move with whatever else the machine runs, so the configurations run in ``--rounds``
 interleaved rounds (each baseline sample measured right before the outbox run it is compared with), the
 ratio is computed within each round, and the tables show medians (with the rounds' range of ratios) and
-the load average. Target: ≥ 5× (the median ratio, 4 sessions).
+the load average. Target: ≥ 5× (the median ratio, 4 sessions), judged like for like: the outbox without
+its Sent copies, since the smtplib script keeps none (with them, the sandbox also serves an IMAP APPEND per
+message on the same core; that row is shown for what it costs).
 """
 
 from __future__ import annotations
@@ -131,8 +133,8 @@ async def _outbox_run(
 
     service, account_id, address, _ = await _bind(running, local)  # verified against the sandbox
     sandbox_routes = os.environ["MAILHUB_RESOLVE"]
-    if bare_port:  # then its SMTP host goes to the bare server
-        os.environ["MAILHUB_RESOLVE"] = f"smtp.qiye.aliyun.com:465=127.0.0.1:{bare_port},{sandbox_routes}"
+    if bare_port:  # then its SMTP host goes to the bare server (the last entry for a host wins)
+        os.environ["MAILHUB_RESOLVE"] = f"{sandbox_routes},smtp.qiye.aliyun.com:465=127.0.0.1:{bare_port}"
     try:
         messages = _drafts(address, count)
         started = time.perf_counter()
@@ -146,7 +148,7 @@ async def _outbox_run(
         report = await worker.run_once()
         elapsed = time.perf_counter() - started
         assert report.sent == count, report
-        assert bare_port or running.sandbox.outbound.count() - before == count
+        assert running.sandbox.outbound.count() - before == (0 if bare_port else count)  # went where meant
         return queued, elapsed
     finally:
         os.environ["MAILHUB_RESOLVE"] = sandbox_routes
@@ -269,7 +271,7 @@ async def main() -> int:
     main_rows = {"sandbox": (sandbox_rows, sandbox_baseline), "bare aiosmtpd": (bare_rows, bare_baseline)}
     ratios = {}
     for server, (rows, baseline) in main_rows.items():
-        seconds = rows[_name(args.connections, server == "sandbox")]
+        seconds = rows[_name(args.connections, False)]  # like for like: the smtplib script keeps no Sent copy
         ratios[server] = _median([b / s for b, s in zip(baseline, seconds, strict=True)])
     for server, ratio in ratios.items():
         verdict = "met" if ratio >= TARGET else "NOT met"

@@ -25,6 +25,8 @@ from mailhub.transport.connect import open_socket, open_stream, start_tls
 from mailhub.transport.errors import TransportFailure
 from mailhub.transport.smtp import LOCAL_NAME
 
+Envelope = tuple[str, tuple[str, ...]]  # (MAIL FROM, RCPT TOs)
+
 _NETWORK_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
 _LONE_LINE_END = re.compile(rb"\r\n|\r|\n")
 
@@ -75,6 +77,7 @@ class SmtpSession:
         self.extensions: frozenset[str] = frozenset()
         self._auth_methods: frozenset[str] = frozenset()
         self._open = True
+        self._prepared: Envelope | None = None  # sent ahead, its replies not read yet (the server is in DATA)
 
     def __repr__(self) -> str:
         return f"SmtpSession(host={self.host!r}, open={self._open})"
@@ -105,6 +108,11 @@ class SmtpSession:
     @property
     def connected(self) -> bool:
         return self._open and not self._writer.is_closing()
+
+    @property
+    def sent_ahead(self) -> bool:
+        """The next message's commands went out ahead: only ``send`` of that very envelope may follow."""
+        return self._prepared is not None
 
     # -- the wire ---------------------------------------------------------------------------------------------
     async def _reply(self, phase: str) -> tuple[int, str]:
@@ -170,24 +178,42 @@ class SmtpSession:
         await self._command(base64.b64encode(password.encode()).decode("ascii"), (235,), "auth")
 
     # -- sending ----------------------------------------------------------------------------------------------
+    def _envelope(self, envelope: Envelope) -> list[tuple[str, tuple[int, ...], str]]:
+        """MAIL, one RCPT per recipient, DATA: each line with the codes that accept it and its phase."""
+        sender, recipients = envelope
+        utf8 = " SMTPUTF8" if "SMTPUTF8" in self.extensions and not (sender + "".join(recipients)).isascii() else ""
+        steps = [(f"MAIL FROM:<{sender}>{utf8}", (250,), "mail")]
+        steps += [(f"RCPT TO:<{r}>", (250, 251), "rcpt") for r in recipients]
+        steps.append(("DATA", (354,), "data"))
+        return steps
+
     async def send(
         self,
         envelope_from: str,
         recipients: Sequence[str],
         raw: bytes,
         before_end: Callable[[Callable[[], None]], Awaitable[bool]],
+        *,
+        then: Envelope | None = None,
     ) -> str:
         """MAIL, RCPT for each recipient, DATA (pipelined when offered); returns the final ``250`` reply.
         ``before_end(end_data)`` must call ``end_data`` (which writes the final ".") and return ``True``, or
         return ``False`` to withdraw the message: the connection is dropped before the final "." (the server
-        discards the unfinished message) and ``SendWithdrawn`` raised."""
-        utf8 = (
-            " SMTPUTF8" if "SMTPUTF8" in self.extensions and not (envelope_from + "".join(recipients)).isascii() else ""
-        )
-        steps = [(f"MAIL FROM:<{envelope_from}>{utf8}", (250,), "mail")]
-        steps += [(f"RCPT TO:<{r}>", (250, 251), "rcpt") for r in recipients]
-        steps.append(("DATA", (354,), "data"))
-        if "PIPELINING" in self.extensions:
+        discards the unfinished message) and ``SendWithdrawn`` raised.
+
+        ``then``: the envelope of the message this session sends next. With PIPELINING its MAIL, RCPT and DATA
+        go in the same write as this message's final "." (RFC 2920 allows commands after the end of data),
+        which saves a round trip and a system call per message; its ``send`` then only reads their replies."""
+        envelope = (envelope_from, tuple(recipients))
+        steps = self._envelope(envelope)
+        if self._prepared is not None and self._prepared != envelope:
+            # The server waits for another message's text: anything written now would become part of it.
+            await self.close(polite=False)
+            raise TransportFailure("closed", "mail", detail="commands were sent ahead for another message")
+        if self._prepared == envelope:  # its commands went out with the previous message's final "."
+            self._prepared = None
+            replies = [await self._reply(phase) for _, _, phase in steps]
+        elif "PIPELINING" in self.extensions:
             self._write("".join(f"{line}\r\n" for line, _, _ in steps).encode("utf-8"), "mail")
             replies = [await self._reply(phase) for _, _, phase in steps]
         else:
@@ -205,7 +231,8 @@ class SmtpSession:
         # our buffers; the hook commits its mark and calls ``end_data`` right after (``GroupCommit``'s then).
         self._write(dot_stuffed(raw), "data")
         await self._flush("data")
-        if not await before_end(self.end_data):
+        following = then if then is not None and "PIPELINING" in self.extensions else None
+        if not await before_end(lambda: self._end_data(following)):
             await self.close(polite=False)
             raise SendWithdrawn
         code, text = await self._reply("data")
@@ -213,9 +240,12 @@ class SmtpSession:
             raise SendRefused(code, f"{code} {text}".strip(), "data")
         return f"{code} {text}".strip()
 
-    def end_data(self) -> None:
-        """The final "." of DATA: five bytes, handed to the kernel now (the rest of the message already is)."""
-        self._write(b".\r\n", "data")
+    def _end_data(self, following: Envelope | None) -> None:
+        """The final "." of DATA, handed to the kernel now (the rest of the message already is), with the
+        next message's commands when there is one."""
+        commands = "".join(f"{line}\r\n" for line, _, _ in self._envelope(following)) if following else ""
+        self._write(b".\r\n" + commands.encode("utf-8"), "data")
+        self._prepared = following
 
     async def _flush(self, phase: str) -> None:
         """Return once nothing we wrote is left in this process's buffers: the kernel has all of it."""
@@ -237,8 +267,9 @@ class SmtpSession:
             await self.close(polite=False)
 
     async def close(self, *, polite: bool = True) -> None:
-        """QUIT (briefly) and hang up."""
-        if polite and self.connected:
+        """QUIT (briefly) and hang up. Not politely with commands sent ahead: the server waits for a message,
+        and a QUIT would only be read as its text (it is discarded: no final "." follows)."""
+        if polite and self.connected and self._prepared is None:
             try:
                 self._write(b"QUIT\r\n", "quit")
                 async with asyncio.timeout(2.0):

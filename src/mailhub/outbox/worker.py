@@ -263,10 +263,17 @@ class OutboxWorker:
         return claimed
 
     async def _lane(self, run: _Run, feed: asyncio.Queue[ledger.Claimed | None], slots: asyncio.Semaphore) -> None:
-        """One SMTP connection sending what it is fed, reused from message to message."""
+        """One SMTP connection sending what it is fed, reused from message to message. When the next message
+        is already waiting, its commands go out with this one's final "." (``SmtpSession.send``'s ``then``)."""
         smtp: SmtpSession | None = None
+        upcoming: ledger.Claimed | None = None
+        last = False
         try:
-            while (claimed := await feed.get()) is not None:
+            while not last:
+                claimed = upcoming if upcoming is not None else await feed.get()
+                if claimed is None:
+                    break
+                upcoming = None
                 sent_at: float | None = None
                 try:
                     # The account's status (paused or deleted just now?) is checked in the transaction that
@@ -274,8 +281,14 @@ class OutboxWorker:
                     if run.report.stopped:
                         reason = f"sending stopped: {run.report.stopped}"
                         await run.commit.write(lambda s, c=claimed, r=reason: ledger.mark_requeued(s, c, None, r))
+                        if smtp is not None and smtp.sent_ahead:  # the server waits for a message: hang up
+                            await smtp.close(polite=False)
+                            smtp = None
                         continue
-                    smtp, sent_at = await self._send_one(run, smtp, claimed)
+                    if not feed.empty():
+                        upcoming = feed.get_nowait()
+                        last = upcoming is None  # the end of the feed: this lane stops after this message
+                    smtp, sent_at = await self._send_one(run, smtp, claimed, upcoming)
                 finally:
                     run.window.settle(sent_at)
                     slots.release()
@@ -284,9 +297,10 @@ class OutboxWorker:
                 await smtp.close()
 
     async def _send_one(
-        self, run: _Run, smtp: SmtpSession | None, claimed: ledger.Claimed
+        self, run: _Run, smtp: SmtpSession | None, claimed: ledger.Claimed, upcoming: ledger.Claimed | None = None
     ) -> tuple[SmtpSession | None, float | None]:
-        """Send one claimed message; returns the session to reuse (``None`` if it broke) and when it went."""
+        """Send one claimed message (``upcoming``: the one this session sends next, if known); returns the
+        session to reuse (``None`` if it broke) and when it went."""
         account, report = run.account, run.report
         event = {"outbox_id": claimed.id, "message_id": claimed.message_id}
         self.publish("outbox.sending", account.id, {**event, "attempt": claimed.attempts})
@@ -333,7 +347,8 @@ class OutboxWorker:
             return True
 
         try:
-            reply = await smtp.send(claimed.envelope_from, claimed.recipients, claimed.raw, before_end)
+            then = (upcoming.envelope_from, upcoming.recipients) if upcoming is not None else None
+            reply = await smtp.send(claimed.envelope_from, claimed.recipients, claimed.raw, before_end, then=then)
         except SendWithdrawn:  # nothing was handed over: back in the queue, held with the rest
             reason = f"sending stopped: {report.stopped}"
             await run.commit.write(lambda s: ledger.mark_requeued(s, claimed, None, reason))
