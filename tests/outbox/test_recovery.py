@@ -119,3 +119,24 @@ async def test_a_lost_outcome_among_many_connections_stops_the_run(hub: OutboxHu
     assert {e.state for e in list_entries(hub.store, account_id=account_id)} == {OutboxState.SENT}
     outbound = hub.running.sandbox.outbound
     assert outbound.count() == 20 and all(outbound.count_message_id(e.message_id) == 1 for e in entries)
+
+
+async def test_many_unknown_fates_are_looked_up_while_their_copies_are_appended(hub: OutboxHub) -> None:
+    """A kill with four connections leaves several messages past the end of DATA. Recovery looks each one up
+    in Sent while the copies of those already settled are appended on the same IMAP connection."""
+    account_id, sender = await hub.bind("quinn")
+    entries = [hub.queue(account_id, sender, f"u{i}@{FOREIGN}") for i in range(12)]
+    ids = [e.id for e in entries]
+    claimed = ledger.claim(hub.store, account_id, ids)  # as the killed run left them: claimed, DATA ended
+    assert isinstance(claimed, list) and len(claimed) == 12
+    with hub.store.engine.begin() as connection:
+        for outbox_id in ids:
+            ledger.mark_data_end(connection, outbox_id)
+
+    report = await hub.worker(account_id).run_once()
+
+    assert report.recovered == 12
+    settled = [get_entry(hub.store, i) for i in ids]
+    assert {e.state for e in settled} == {OutboxState.SENT}
+    assert {e.sent_copy for e in settled} == {"appended"}
+    assert len(hub.mailbox(sender, "Sent")) == 12

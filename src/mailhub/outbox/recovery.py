@@ -27,7 +27,8 @@ APPEND_BATCH = 50  # Sent copies appended per round trip (LITERAL+), so IMAP kee
 
 class SentCopies:
     """A lazily opened Sent folder, and a queue of sent messages to copy there in the background, so the
-    SMTP side never waits for IMAP."""
+    SMTP side never waits for IMAP. One IMAP connection serves both the lookups and the copies, one command
+    at a time (``_turn``): a lookup while a batch of copies is on its way waits for it."""
 
     def __init__(self, store: Store, server: ServerSettings, username: str, password: str, timeout: float) -> None:
         self._store = store
@@ -38,6 +39,7 @@ class SentCopies:
         self._folder: SentFolder | None = None
         self._queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
         self.failed = 0
 
     def __repr__(self) -> str:
@@ -49,7 +51,8 @@ class SentCopies:
         return self._folder
 
     async def contains(self, message_id: str) -> bool:
-        return await (await self.folder()).contains(message_id)
+        async with self._turn:
+            return await (await self.folder()).contains(message_id)
 
     def add(self, outbox_id: int, raw: bytes) -> None:
         """Copy this sent message to Sent soon."""
@@ -61,12 +64,14 @@ class SentCopies:
         while not self._queue.empty():
             batch = [self._queue.get_nowait() for _ in range(min(APPEND_BATCH, self._queue.qsize()))]
             try:
-                await (await self.folder()).append_many([raw for _, raw in batch])
+                async with self._turn:
+                    await (await self.folder()).append_many([raw for _, raw in batch])
             except (TransportFailure, OSError, TimeoutError) as exc:
                 # Left "pending": the next run looks for them in Sent and appends what is missing.
                 self.failed += len(batch)
                 log.warning("sent copies of %d message(s) not appended: %s", len(batch), exc)
-                await self._reset()
+                async with self._turn:
+                    await self._reset()
                 continue
             ledger.set_sent_copy(self._store, [outbox_id for outbox_id, _ in batch], "appended")
 
