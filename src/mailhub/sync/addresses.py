@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mailhub.sync.decoding import decode_header_value, raw_header_text, unfold, unquote
 
@@ -47,13 +48,62 @@ def parse_address_list(
     """
     if not value:
         return []
+    if isinstance(value, bytes) and len(value) <= _MEMO_LIMIT:
+        found, notes = _parse_memo(value, hint, what)
+        if problems is not None:
+            problems.extend(notes)
+        return list(found)
+    return _parse(value, problems, hint, what)
+
+
+# Mail repeats its addresses (the account's own in To, the same few senders in From), so the parse of a
+# short value is kept with the problem notes it made, and a repeat costs a dictionary lookup.
+_MEMO_LIMIT = 1024
+
+
+@lru_cache(maxsize=4096)
+def _parse_memo(value: bytes, hint: str | None, what: str) -> tuple[tuple[Address, ...], tuple[str, ...]]:
+    notes: list[str] = []
+    return tuple(_parse(value, notes, hint, what)), tuple(notes)
+
+
+def _parse(value: bytes | str, problems: list[str] | None, hint: str | None, what: str) -> list[Address]:
     try:
-        groups = _address_groups(unfold(raw_header_text(value, what, problems, hint)))
-        return _addresses(groups, problems, hint, what)
+        text = unfold(raw_header_text(value, what, problems, hint))
+        single = _single_mailbox(text, problems, hint, what)
+        if single is not None:
+            return [single]
+        return _addresses(_address_groups(text), problems, hint, what)
     except Exception as exc:  # never raise on mail content
         if problems is not None:
             problems.append(f"{what} addresses could not be parsed ({type(exc).__name__})")
         return []
+
+
+# The shapes most mail has, ``Name <a@b>`` and ``a@b``, with nothing in them that would make the tokenizer
+# below do more than split off the brackets: no quotes, comments, separators, groups or a second bracket.
+_NAME_AND_ADDRESS = re.compile(r"""([^"(),;:<>@]*)<([^>]*@[^>]*)>(\s*)""")
+_BARE_ADDRESS = re.compile(r"""(\s*)([^\s"(),;:<>=]*@[^\s"(),;:<>=]*)(\s*)""")
+
+
+def _single_mailbox(text: str, problems: list[str] | None, hint: str | None, what: str) -> Address | None:
+    """The one mailbox of a plain ``Name <a@b>`` or ``a@b`` value, as ``_addresses`` would read it (a fast
+    path: most From and To values are one of these); ``None`` for anything else."""
+    match = _NAME_AND_ADDRESS.fullmatch(text)
+    if match is not None:
+        display, email, tail = match.groups()
+        name = decode_header_value(display + tail, problems, hint=hint, what=what).strip()
+    else:
+        match = _BARE_ADDRESS.fullmatch(text)
+        if match is None:
+            return None
+        head, email, tail = match.groups()
+        name = (head + tail).strip()
+    email = _clean_email(email)
+    name = " ".join(name.strip("\"' ").split())
+    if name.lower() == email.lower():
+        name = ""
+    return Address(name, email)
 
 
 def _address_groups(text: str) -> list[list[tuple[str, str]]]:

@@ -151,6 +151,8 @@ def raw_header_text(raw: bytes | str, what: str, problems: list[str] | None = No
     """A header value as ``str`` without touching encoded words; raw 8-bit bytes go through the fallbacks."""
     if isinstance(raw, str):
         return raw
+    if raw.isascii() and b"\x1b$" not in raw:  # the common case, and what decode_bytes would return
+        return raw.decode("ascii")
     return decode_bytes(raw, None, what, problems, hint=hint)
 
 
@@ -245,6 +247,10 @@ def _decode_run(
 
 def _split_params(value: str) -> list[str]:
     """``value`` cut at semicolons outside quotes; an unclosed quote runs to the end."""
+    if '"' not in value:
+        return value.split(";")
+    if "\\" not in value:
+        return _split_params_quoted(value)
     pieces: list[str] = []
     start, quoted, escaped = 0, False, False
     for i, ch in enumerate(value):
@@ -258,6 +264,22 @@ def _split_params(value: str) -> list[str]:
             pieces.append(value[start:i])
             start = i + 1
     pieces.append(value[start:])
+    return pieces
+
+
+def _split_params_quoted(value: str) -> list[str]:
+    """``_split_params`` for a value without backslashes: every other ``"``-separated segment is inside quotes,
+    so only the outside ones are cut (str methods instead of a loop over each character)."""
+    pieces = [""]
+    for index, segment in enumerate(value.split('"')):
+        if index % 2:
+            pieces[-1] += '"' + segment
+            continue
+        if index:
+            pieces[-1] += '"'
+        first, *rest = segment.split(";")
+        pieces[-1] += first
+        pieces.extend(rest)
     return pieces
 
 
@@ -279,6 +301,29 @@ def content_params(
     Handles RFC 2231 (``filename*=UTF-8''%E4%B8%AD.pdf``, ``GBK''...``, ``name*0*=``/``name*1*=`` continuations)
     and the real-world forms: encoded words inside quotes (``filename="=?gb2312?B?...?="``) and raw 8-bit names.
     """
+    if not raw:
+        return "", {}  # most parts have no Content-Disposition
+    if isinstance(raw, bytes) and len(raw) <= _PARAMS_MEMO_LIMIT:
+        value, params, notes = _content_params_memo(raw, hint)
+        if problems is not None:
+            problems.extend(notes)
+        return value, dict(params)
+    return _content_params(raw, problems, hint)
+
+
+# Part headers repeat from message to message (``text/plain; charset="utf-8"``), so short values are parsed
+# once, with the problem notes they made; every caller gets its own copy of the parameters.
+_PARAMS_MEMO_LIMIT = 512
+
+
+@lru_cache(maxsize=2048)
+def _content_params_memo(raw: bytes, hint: str | None) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    notes: list[str] = []
+    value, params = _content_params(raw, notes, hint)
+    return value, tuple(params.items()), tuple(notes)
+
+
+def _content_params(raw: bytes | str, problems: list[str] | None, hint: str | None) -> tuple[str, dict[str, str]]:
     try:
         pieces = _split_params(unfold(raw_header_text(raw, "parameter", problems, hint)))
         pairs = []

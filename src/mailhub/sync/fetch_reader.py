@@ -89,7 +89,8 @@ def fetch_items(response: bytes) -> tuple[int, dict[str, bytes]] | None:
     if start is None:
         return None
     items: dict[str, bytes] = {}
-    i, end = start.end(), len(response)
+    i = _simple_items(response, start.end(), items)
+    end = len(response)
     while True:
         while i < end and response[i] == 0x20:
             i += 1
@@ -105,6 +106,38 @@ def fetch_items(response: bytes) -> tuple[int, dict[str, bytes]] | None:
             i += 1
         value, i = _value(response, i)
         items[name.group().upper().decode("ascii")] = value
+
+
+# An item and a value that needs no more work than the match: an atom, a quoted string without escapes, the
+# size of a literal, or the start of a list. Possessive (never gives back), like the general loop's greedy
+# steps. Anything else (an escape, a broken item) is left to that loop in fetch_items.
+_SIMPLE_ITEM = re.compile(
+    rb" *+(?P<name>[A-Za-z0-9.]++(?:\[[^\]]*\])?+(?:<\d+>)?+) *+"
+    rb'(?:(?P<atom>[^\s()"{~][^\s()]*)|"(?P<quoted>[^"\\]*)"|~?\{(?P<literal>\d+)\+?\}\r\n|(?P<list>(?=\()))'
+)
+
+
+def _simple_items(data: bytes, i: int, items: dict[str, bytes]) -> int:
+    """Reads items into ``items`` from ``data[i:]`` while they are simple (one regex match each, lists by
+    ``skip_list``); returns where the general loop takes over (at the closing paren when all were simple)."""
+    match_item = _SIMPLE_ITEM.match
+    while (match := match_item(data, i)) is not None:
+        kind = match.lastgroup
+        if kind == "literal":
+            begin = match.end()
+            finish = begin + int(match.group("literal"))
+            if finish > len(data):
+                return i  # the general loop raises the error
+            value = data[begin:finish]
+        elif kind == "list":
+            finish = skip_list(data, match.end())
+            value = data[match.end() : finish]
+        else:
+            finish = match.end()
+            value = match.group(kind)  # type: ignore[arg-type]
+        items[match.group("name").upper().decode("ascii")] = value
+        i = finish
+    return i
 
 
 def _value(data: bytes, i: int) -> tuple[bytes, int]:
@@ -149,9 +182,27 @@ def _quoted(data: bytes, i: int) -> tuple[bytes, int]:
         j = close + 1
 
 
+def _nested_lists(depth: int) -> re.Pattern[bytes]:
+    """A pattern for a parenthesized list nested at most ``depth`` deep, with quoted strings and no literals.
+
+    ``re`` has no recursion, so each level spells out the one inside it. Possessive repeats and
+    alternatives that start with different bytes keep it linear: a list it cannot match fails fast."""
+    inner = rb'[^()"{]|"(?:[^"\\]|\\.)*+"'
+    pattern = rb"\((?:" + inner + rb")*+\)"
+    for _ in range(depth - 1):
+        pattern = rb"\((?:" + inner + rb"|" + pattern + rb")*+\)"
+    return re.compile(pattern, re.S)
+
+
+_NESTED_LIST = _nested_lists(8)  # a BODYSTRUCTURE of mixed > alternative > related, envelopes included
+
+
 def skip_list(data: bytes, i: int) -> int:
     """The index just after the parenthesized list starting at ``data[i]``, stepping over quoted strings
     and literals (which may hold parentheses) without looking inside them."""
+    simple = _NESTED_LIST.match(data, i)
+    if simple is not None:
+        return simple.end()
     depth = 0
     pos = i
     while True:

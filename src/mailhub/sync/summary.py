@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import TypeVar
 
 from mailhub.sync.addresses import Address, parse_address_list
@@ -156,9 +157,6 @@ def _charset_hint(content_type: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def _subject(raw: bytes | None, problems: list[str], hint: str | None) -> str:
     if not raw:
         return ""
@@ -166,7 +164,7 @@ def _subject(raw: bytes | None, problems: list[str], hint: str | None) -> str:
         problems.append(f"subject longer than {_SUBJECT_LIMIT // 1024} KB, the rest not read")
         raw = raw[: raw.rfind(b" ", 0, _SUBJECT_LIMIT) + 1 or _SUBJECT_LIMIT]  # never cut an encoded word
     text = decode_header_value(raw, problems, hint=hint, what="subject")
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # whitespace runs collapsed: split() splits where \s+ matches
 
 
 _MESSAGE_ID = re.compile(rb"<[^<>\s]+>")
@@ -207,7 +205,42 @@ def _date(raw: bytes | None, received: bytes | None, problems: list[str]) -> dat
     return None
 
 
+# ``Wed, 01 Jan 2025 00:00:00 +0800`` (and a trailing ``(CST)``): what nearly every client writes.
+_RFC5322_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})(?: \([^()]*\))?"
+)
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, 1)}
+
+
+@lru_cache(maxsize=64)
+def _zone(offset: str) -> timezone:
+    """``+0800`` as a fixed-offset zone, read as ``parsedate_to_datetime`` reads it (minutes may exceed 59)."""
+    number = int(offset)
+    minutes = (abs(number) // 100) * 60 + abs(number) % 100
+    return timezone(timedelta(minutes=-minutes if number < 0 else minutes))
+
+
+def _canonical_date(text: str) -> datetime | None:
+    """The date of a canonical RFC 5322 stamp without ``email.utils`` (a fifth of its cost); ``None`` when
+    ``text`` is not one or is one that ``parsedate_to_datetime`` reads specially (``-0000``, 2-digit years)."""
+    match = _RFC5322_DATE.fullmatch(text)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, offset = match.groups()
+    if offset == "-0000" or int(year) < 100:
+        return None
+    try:
+        return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=_zone(offset))
+    except ValueError:  # 31 Feb, hour 25, an offset of a day or more: the general parser decides
+        return None
+
+
 def _parse_date(text: str, problems: list[str]) -> datetime | None:
+    when = _canonical_date(text)
+    if when is not None:
+        return when
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
