@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AnyStr
 
@@ -56,6 +57,30 @@ class _Session(Session):
     login_data: Any = None
 
 
+class _SessionReader(asyncio.StreamReader):
+    """aiosmtpd's reader, its ``limit`` still the SMTP line limit that ``readuntil`` enforces, but pausing the
+    connection only past ``pause_at`` unread bytes instead of at twice that limit (2,002 bytes).
+
+    Paused that early, what a pipelining client sends next (a message's tail and its final ".") waits in
+    asyncio's TLS layer still encrypted, and a reset of the connection drops it there (``SSLProtocol.
+    connection_lost`` unwraps without decrypting what it holds): a message whose "." had arrived would be
+    lost when its sender is killed. With room for a whole message of the advertised SIZE, what a client sent
+    is in this reader when it vanishes, where ``_message_arrived`` looks. The memory bound is of the order
+    aiosmtpd already holds while it reads a DATA of that size."""
+
+    def __init__(self, *, limit: int, pause_at: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=limit, loop=loop)
+        self._pause_at = pause_at
+
+    def feed_data(self, data: bytes) -> None:
+        line_limit = self._limit
+        self._limit = self._pause_at // 2  # the base class pauses past 2 × _limit
+        try:
+            super().feed_data(data)
+        finally:
+            self._limit = line_limit
+
+
 class SubmissionSMTP(SMTP):
     """One client connection on the submission ports (465 implicit TLS or 587 STARTTLS)."""
 
@@ -84,6 +109,10 @@ class SubmissionSMTP(SMTP):
             authenticator=handler.authenticate,
             loop=loop,
         )
+        # StreamReaderProtocol keeps the reader aiosmtpd made; ours takes its place before any byte arrives.
+        reader = _SessionReader(limit=self.line_length_limit, pause_at=max_message_size + 65536, loop=loop)
+        self._stream_reader_wr = weakref.ref(reader)
+        self._strong_reader = reader
         if implicit_tls:
             # aiosmtpd only knows TLS it started itself (STARTTLS); on 465 the socket is TLS from the first
             # byte, so AUTH may be offered at once.
