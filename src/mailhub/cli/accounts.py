@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,18 +22,16 @@ from rich.table import Table
 from rich.text import Text
 
 from mailhub.accounts.importer import read_rows
-from mailhub.accounts.models import Account, AccountError, BindResult, ServerOverrides
-from mailhub.accounts.service import AccountService
+from mailhub.accounts.models import Account, BindResult, ServerOverrides
 from mailhub.accounts.status import AccountStatus
-from mailhub.accounts.vault import Secret, VaultError
-from mailhub.cli.common import LangOption, chosen_language, say
+from mailhub.accounts.vault import Secret
+from mailhub.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, LangOption, account_service, chosen_language, say
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console()
 err = Console(stderr=True)
 
 Lang = Literal["zh", "en"]
-EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
 WORDS: dict[str, tuple[str, str]] = {
     "password": ("密码（输入时不显示）", "Password (hidden)"),
@@ -66,21 +62,6 @@ PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the 
 
 def _word(key: str, lang: Lang, **values: str) -> str:
     return say(WORDS, key, lang, **values)
-
-
-@contextmanager
-def _service(lang: Lang) -> Iterator[AccountService]:
-    """The service, with refusals turned into a message and exit code 1 (never a traceback)."""
-    service = None
-    try:
-        service = AccountService.open()
-        yield service
-    except (AccountError, VaultError) as error:
-        err.print(f"[red]{error.code}[/red]: {escape(error.message(lang))}")
-        raise typer.Exit(EXIT_REFUSED) from None
-    finally:
-        if service is not None:
-            service.close()
 
 
 def _read_password(from_stdin: bool, lang: Lang) -> Secret:
@@ -212,7 +193,7 @@ def add(
         smtp_tls=smtp_tls,
         username=username,
     )
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         result = asyncio.run(service.add(email, secret, name, overrides, save_unverified, sync_days))
     raise typer.Exit(_report(result, chosen, as_json))
 
@@ -227,7 +208,7 @@ def _check_tls(*modes: str | None) -> None:
 def list_accounts(as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Every bound mailbox with its status."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         accounts = service.list()
     if as_json:
         _print_json([account.to_dict(chosen) for account in accounts])
@@ -252,7 +233,7 @@ def list_accounts(as_json: JsonOption = False, lang: LangOption = None) -> None:
 def show(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """One mailbox: settings, status, diagnosis, history and the last verification."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         detail = service.show(ref)
     if as_json:
         _print_json(detail.to_dict(chosen))
@@ -276,7 +257,7 @@ def show(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None
 def verify(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Log in again with the stored settings; exit 0 when 正常, 2 when 异常."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         result = asyncio.run(service.verify(ref))
     raise typer.Exit(_report(result, chosen, as_json))
 
@@ -285,7 +266,7 @@ def verify(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> No
 def pause(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """已暂停: stop using the mailbox until resumed."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         account = service.pause(ref)
     if as_json:
         _print_json(account.to_dict(chosen))
@@ -297,7 +278,7 @@ def pause(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> Non
 def resume(ref: Ref, as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Resume a paused mailbox: verify again, then 正常 or 异常."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         result = asyncio.run(service.resume(ref))
     raise typer.Exit(_report(result, chosen, as_json))
 
@@ -333,7 +314,7 @@ def edit(
         smtp_tls=smtp_tls,
         username=username,
     )
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         result = asyncio.run(service.edit(ref, name=name, password=secret, overrides=overrides, sync_days=sync_days))
     code = _report(result, chosen, as_json)
     if not result.saved and not as_json:
@@ -350,7 +331,7 @@ def delete(
 ) -> None:
     """Delete a mailbox with its stored password, history and verification records."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         account = service.get(ref)
         if not yes and not typer.confirm(_word("confirm_delete", chosen, email=account.email)):
             raise typer.Exit(EXIT_REFUSED)
@@ -370,7 +351,7 @@ def import_csv(
 ) -> None:
     """Bind many mailboxes from a CSV file, a few at a time; exit 0 only when every line is 正常."""
     chosen = chosen_language(lang)
-    with _service(chosen) as service:
+    with account_service(chosen) as service:
         progress = Progress(
             TextColumn(_word("importing", chosen)),
             BarColumn(),

@@ -16,9 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mailhub.accounts.models import AccountError
 from mailhub.accounts.service import AccountService
-from mailhub.cli.common import LangOption, chosen_language, say
+from mailhub.cli.common import EXIT_ERROR, EXIT_REFUSED, LangOption, account_service, chosen_language, say
 from mailhub.sync.bodies import attachment_bytes, message_body, read_message
 from mailhub.sync.imap_session import ImapCommandFailed
 from mailhub.sync.mail_queries import get_message, list_messages
@@ -30,7 +29,6 @@ console = Console()
 err = Console(stderr=True)
 
 Lang = Literal["zh", "en"]
-EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
 WORDS: dict[str, tuple[str, str]] = {
     "date": ("日期", "Date"),
@@ -63,26 +61,20 @@ def _word(key: str, lang: Lang, **values: Any) -> str:
 
 @contextmanager
 def _service(lang: Lang) -> Iterator[AccountService]:
-    """The account service (store + vault); refusals become a message and an exit code, never a traceback."""
-    service = None
-    try:
-        service = AccountService.open()
-        yield service
-    except AccountError as error:
-        err.print(f"[red]{error.code}[/red]: {escape(error.message(lang))}")
-        raise typer.Exit(EXIT_REFUSED) from None
-    except MessageNotFound as error:
-        err.print(f"[red]message_not_found[/red]: {escape(error.message(lang))}")
-        raise typer.Exit(EXIT_REFUSED) from None
-    except ImapCommandFailed as error:
-        err.print(f"[red]server_refused[/red]: {escape(_word('server_refused', lang, reply=error.reply))}")
-        raise typer.Exit(EXIT_ERROR) from None
-    except (TransportFailure, OSError, TimeoutError) as error:
-        err.print(f"[red]connection[/red]: {escape(_word('connection', lang, detail=error))}")
-        raise typer.Exit(EXIT_ERROR) from None
-    finally:
-        if service is not None:
-            service.close()
+    """``account_service``, plus what reading and changing mail on the server can raise: each becomes a
+    message and an exit code, never a traceback."""
+    with account_service(lang) as service:
+        try:
+            yield service
+        except MessageNotFound as error:
+            err.print(f"[red]message_not_found[/red]: {escape(error.message(lang))}")
+            raise typer.Exit(EXIT_REFUSED) from None
+        except ImapCommandFailed as error:
+            err.print(f"[red]server_refused[/red]: {escape(_word('server_refused', lang, reply=error.reply))}")
+            raise typer.Exit(EXIT_ERROR) from None
+        except (TransportFailure, OSError, TimeoutError) as error:
+            err.print(f"[red]connection[/red]: {escape(_word('connection', lang, detail=error))}")
+            raise typer.Exit(EXIT_ERROR) from None
 
 
 @app.command("list")

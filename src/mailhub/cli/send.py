@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mailhub.cli.common import LangOption, chosen_language, say
+from mailhub.cli.common import EXIT_REFUSED, LangOption, chosen_language, say
 from mailhub.outbox import (
     Attachment,
     ComposeError,
@@ -41,7 +41,7 @@ send_app = typer.Typer(invoke_without_command=True, pretty_exceptions_show_local
 outbox_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console()
 err = Console(stderr=True)
-EXIT_REFUSED = 1
+
 
 WORDS: dict[str, tuple[str, str]] = {
     "queued": ("已加入发件箱：{n} 封", "Queued: {n} message(s)"),

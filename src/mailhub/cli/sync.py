@@ -17,7 +17,7 @@ from rich.table import Table
 from mailhub.accounts.models import Account, AccountError
 from mailhub.accounts.service import AccountService
 from mailhub.accounts.status import AccountStatus
-from mailhub.cli.common import LangOption, chosen_language, say
+from mailhub.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, LangOption, chosen_language, say
 from mailhub.sync.engine import AccountSync, LoginRefused, SyncReport
 from mailhub.sync.folders import decode_mutf7
 from mailhub.transport.errors import TransportFailure
@@ -27,7 +27,6 @@ console = Console()
 err = Console(stderr=True)
 
 Lang = Literal["zh", "en"]
-EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
 WORDS: dict[str, tuple[str, str]] = {
     "none": (
