@@ -77,6 +77,7 @@ def provider_from_record(raw: Mapping[str, Any]) -> Provider:
         password_name_en=password_name.get("en", ""),
         password_length=raw.get("password_length"),
         imap_id_required=bool(raw.get("imap_id_required", False)),
+        files_sent_copy=bool(raw.get("files_sent_copy", False)),
         other_hosts=tuple(raw.get("other_hosts", ())),
         limits=SendingLimits(**raw.get("limits", {})),
         links=tuple(HelpLink(**link) for link in raw.get("links", ())),

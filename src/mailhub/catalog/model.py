@@ -91,6 +91,7 @@ class Provider:
     password_name_en: str = field(default="", repr=False)
     password_length: int | None = field(default=None, repr=False)
     imap_id_required: bool = field(default=False, repr=False)
+    files_sent_copy: bool = field(default=False, repr=False)  # SMTP submission also files it in Sent
     other_hosts: tuple[str, ...] = field(default=(), repr=False)
     limits: SendingLimits = field(default_factory=SendingLimits, repr=False)
     links: tuple[HelpLink, ...] = field(default=(), repr=False)

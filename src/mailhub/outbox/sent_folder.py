@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import re
 
+from mailhub.catalog.catalog import load_catalog
 from mailhub.catalog.model import ServerSettings
 from mailhub.transport.errors import TransportFailure
 from mailhub.transport.imap import ImapClient, quote
 from mailhub.transport.probe import ProbeRecord
-
-# Providers whose SMTP server files a copy in Sent on its own (catalog ids; the sandbox's editions do not).
-# Gmail: support.google.com/mail/answer/78892 ("messages sent through SMTP are copied to Sent").
-# Tencent Exmail and QQ Mail: "SMTP发信后保存到服务器" is on for SMTP clients by default.
-FILES_SENT_ITSELF = frozenset({"google", "tencent-exmail", "qq"})
 
 SENT_NAMES = ("Sent", "Sent Messages", "Sent Items", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
 _LIST_LINE = re.compile(r'^LIST \(([^)]*)\) (?:"[^"]*"|NIL) (.+)$', re.IGNORECASE)
 
 
 def files_sent_itself(provider_id: str | None) -> bool:
-    """True when the provider keeps its own copy of mail sent through SMTP."""
-    return provider_id in FILES_SENT_ITSELF
+    """True when the provider keeps its own copy of mail sent through SMTP (the catalog's
+    ``files_sent_copy``)."""
+    provider = load_catalog().get(provider_id) if provider_id else None
+    return provider is not None and provider.files_sent_copy
 
 
 def _name(token: str) -> str:
